@@ -1,0 +1,100 @@
+"""Task declarations: each task is declared once, as data, and every stage derives from it.
+
+A task names the text the annotator wrote (`query`), the labels it carries and, through its answer
+contract, the tags a model must write, the label type parsed from each tag, the reward component
+that scores it and the component weights. Shard columns, record checks, prompts, parsers, rewards
+and metrics are all computed from this declaration (see `schemas.tables`, `schemas.checks`,
+`schemas.prompts`, and `rewards`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from schemas.label_type import LabelType, label_type
+
+FORMAT = "format"  # the component every task has: the answer contract was followed
+
+
+@dataclass(frozen=True)
+class AnswerPart:
+    """One tagged block of the answer, e.g. <answer>12.5 to 17.8</answer> carrying a Span."""
+
+    tag: str
+    label: str       # label type name
+    component: str   # reward component name, e.g. "iou", "accuracy"
+    given: int = 0   # leading items the prompt already gives (tracking: the first box); never rewarded
+
+    @property
+    def label_type(self) -> LabelType:
+        return label_type(self.label)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    doc: str
+    intro: str                      # task-specific opening; str.format over the prompt context
+    parts: tuple[AnswerPart, ...]   # the answer contract, in the order the model writes the tags
+    weights: Mapping[str, float]    # component -> weight ("format" and every part's component)
+    think_hint: str = "you may mark the moments you look at with <timestep> </timestep>"
+
+    @property
+    def labels(self) -> tuple[LabelType, ...]:
+        return tuple(p.label_type for p in self.parts)
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return (FORMAT,) + tuple(p.component for p in self.parts)
+
+    @property
+    def label_columns(self) -> tuple[str, ...]:
+        return tuple(col for lt in self.labels for col in lt.columns)
+
+    @property
+    def needs_duration(self) -> bool:
+        return any(lt.needs_duration for lt in self.labels)
+
+    def validate(self) -> None:
+        if not self.parts:
+            raise ValueError(f"task {self.name!r}: the answer contract needs at least one part")
+        tags = [p.tag for p in self.parts]
+        if len(set(tags)) != len(tags) or "think" in tags:
+            raise ValueError(f"task {self.name!r}: tags must be unique and not 'think': {tags}")
+        comps = [p.component for p in self.parts]
+        if len(set(comps)) != len(comps) or FORMAT in comps:
+            raise ValueError(f"task {self.name!r}: components must be unique and not {FORMAT!r}: {comps}")
+        for p in self.parts:
+            p.label_type  # raises on an unknown label type
+        if set(self.weights) != set(self.components):
+            raise ValueError(
+                f"task {self.name!r}: weights {sorted(self.weights)} must name exactly {sorted(self.components)}"
+            )
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    task.validate()
+    if task.name in _TASKS:
+        raise ValueError(f"task {task.name!r} is already registered")
+    _TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; known: {sorted(_TASKS)}") from None
+
+
+def tasks() -> tuple[Task, ...]:
+    return tuple(_TASKS.values())
+
+
+def unregister_task(name: str) -> None:
+    """For tests that declare a task of their own."""
+    _TASKS.pop(name, None)

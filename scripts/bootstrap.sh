@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Idempotent setup for `make test` / `make demo`: ffmpeg, a .venv in the repo root, and the pinned deps.
+# Quick when nothing changed: the venv carries a stamp keyed on the dependency files' contents.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP=$VENV/.vrft-deps-stamp
+
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "bootstrap: installing ffmpeg from apt ..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q ffmpeg >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q ffmpeg >/dev/null; }
+  else
+    echo "bootstrap: ffmpeg/ffprobe not found and not running as root." >&2
+    echo "           Install it yourself (e.g. 'sudo apt-get install -y ffmpeg'), then rerun." >&2
+    exit 1
+  fi
+fi
+
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "bootstrap: vrft needs Python >= 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=..." >&2
+  exit 1
+fi
+
+want=$(cat pyproject.toml constraints.txt scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  exit 0
+fi
+
+echo "bootstrap: building $VENV (first run takes a few minutes) ..."
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'
+echo "$want" > "$STAMP"
+echo "bootstrap: ready"

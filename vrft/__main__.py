@@ -1,0 +1,3 @@
+from vrft.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""`vrft` entry point: one sub-command per module in `vrft.commands`.
+
+Each command module exposes `register(subparsers)`, which adds its parser and sets `func`. Heavy
+libraries (torch, beam, great_expectations) are imported inside the command functions, so
+`vrft --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from vrft import __version__
+from vrft.errors import UserError
+
+# Order is the order shown in `vrft --help`.
+COMMANDS = (
+    "rewards",
+    "demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vrft",
+        description="Video datasets -> validated Parquet shards -> GRPO training (VideoChat-R1 recipe).",
+    )
+    parser.add_argument("--version", action="version", version=f"vrft {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"vrft.commands.{name.replace('-', '_')}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as err:
+        print(f"vrft {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vrft {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
