@@ -53,9 +53,12 @@ def prepare_policy(model, cfg: ModelConfig):
     """LoRA, a frozen vision tower and gradient checkpointing, as the config asks."""
     if cfg.freeze_vision:
         vision_tower(model).requires_grad_(False)
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
+    if cfg.gradient_checkpointing:  # named activation checkpointing from transformers 5.x on
+        enable = getattr(model, "activation_checkpointing_enable", None)
+        if enable is not None:
+            enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if cfg.lora_rank > 0:
         from peft import LoraConfig, get_peft_model
 

@@ -67,11 +67,21 @@ def sampling_config(model, *, group_size: int, temperature: float, top_p: float,
 
     base = model.generation_config
     return GenerationConfig(
+        suppress_tokens=vision_token_ids(model),
         do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k, min_p=0.0, typical_p=1.0,
         repetition_penalty=1.0, no_repeat_ngram_size=0, num_beams=1, max_new_tokens=max_new_tokens,
         num_return_sequences=group_size, eos_token_id=base.eos_token_id, pad_token_id=base.pad_token_id,
         use_cache=True,
     )
+
+
+def vision_token_ids(model) -> list[int]:
+    """Placeholder tokens a completion must never contain: the loss forward would count a sampled
+    <|video_pad|> as a video slot and fail (or, worse, shift features). Sampling suppresses them and the
+    log-probs leave them out of the softmax, so both see the same distribution."""
+    c = model.config
+    names = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
+    return sorted({getattr(c, n) for n in names if getattr(c, n, None) is not None})
 
 
 def eos_ids(model) -> list[int]:
@@ -115,18 +125,27 @@ def generate(model, processor, prompts: list[PromptInputs], gen_config, device: 
     )
 
 
-def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """[b, T, V] logits, [b, T] tokens -> [b, T] log-probs in float32, one row at a time (peak memory)."""
-    rows = [torch.log_softmax(lg.float(), dim=-1).gather(-1, tk.unsqueeze(-1)).squeeze(-1) for lg, tk in zip(logits, tokens)]
+def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor, suppressed: Sequence[int] = ()) -> torch.Tensor:
+    """[b, T, V] logits, [b, T] tokens -> [b, T] log-probs in float32, one row at a time (peak memory).
+    `suppressed` token ids are left out of the softmax, as sampling left them out."""
+    rows = []
+    for lg, tk in zip(logits, tokens):
+        lg = lg.float()
+        if suppressed:
+            lg = lg.index_fill(-1, torch.tensor(list(suppressed), device=lg.device), float("-inf"))
+        rows.append(torch.log_softmax(lg, dim=-1).gather(-1, tk.unsqueeze(-1)).squeeze(-1))
     return torch.stack(rows)
 
 
-def completion_logprobs(model, inputs: dict[str, torch.Tensor], completion_width: int, temperature: float = 1.0) -> torch.Tensor:
+def completion_logprobs(
+    model, inputs: dict[str, torch.Tensor], completion_width: int, temperature: float = 1.0, suppressed: Sequence[int] = (),
+) -> torch.Tensor:
     """Log-probs [b, Lc] of the completion tokens under `model`, with the video in the forward.
 
     Only the last Lc + 1 positions go through the LM head. Logits are divided by the sampling
-    temperature so the ratio compares the distributions the tokens were drawn from.
+    temperature, and the tokens sampling suppressed are left out, so the ratio compares the
+    distributions the tokens were drawn from.
     """
     out = model(**inputs, logits_to_keep=completion_width + 1, use_cache=False)
     logits = out.logits[:, :-1] / temperature                                 # [b, Lc, V]
-    return token_logprobs(logits, inputs["input_ids"][:, -completion_width:])
+    return token_logprobs(logits, inputs["input_ids"][:, -completion_width:], suppressed)

@@ -52,7 +52,7 @@ from train.model import (
     load_model, load_processor, load_reference, mixed_precision, prepare_policy, reference_model, trainable_parameters,
     weights_dtype,
 )
-from train.rollout import Rollout, completion_logprobs, generate, sampling_config
+from train.rollout import Rollout, completion_logprobs, generate, sampling_config, vision_token_ids
 from train.scoring import ScoreFn, default_score_fn, score_rows
 from train.timing import PhaseTimers
 
@@ -105,6 +105,7 @@ class GRPOTrainer:
             temperature=config.rollout.temperature, top_p=config.rollout.top_p, top_k=config.rollout.top_k,
             max_new_tokens=config.rollout.max_new_tokens,
         )
+        self.suppressed = vision_token_ids(policy)   # never sampled, so left out of every log-prob softmax
         self.state = TrainerState()
         self.trainable, self.parameters = trainable_parameters(policy)
 
@@ -228,7 +229,7 @@ class GRPOTrainer:
             with self.accelerator.autocast():
                 out.append(completion_logprobs(
                     model, rollout.forward_inputs(rows, self.device), rollout.completion_width,
-                    self.cfg.rollout.temperature,
+                    self.cfg.rollout.temperature, self.suppressed,
                 ).cpu())
         model.train(was_training)
         return torch.cat(out)
@@ -249,7 +250,9 @@ class GRPOTrainer:
             with sync:
                 inputs = rollout.forward_inputs(rows, self.device)
                 with self.accelerator.autocast():
-                    logp = completion_logprobs(self.model, inputs, rollout.completion_width, cfg.rollout.temperature)
+                    logp = completion_logprobs(
+                        self.model, inputs, rollout.completion_width, cfg.rollout.temperature, self.suppressed,
+                    )
                 pick = lambda x: None if x is None else x[rows].to(self.device)  # noqa: E731
                 parts = policy_loss(
                     logp, pick(rollout.old_logp), pick(rollout.ref_logp), rollout.advantages[rows].to(self.device),

@@ -17,6 +17,8 @@ from vrft.errors import UserError
 # Order is the order shown in `vrft --help`.
 COMMANDS = (
     "rewards",
+    "tiny-model",
+    "train",
     "demo",
 )
 
