@@ -50,7 +50,11 @@ def decode_frames(jpegs: list[bytes]) -> np.ndarray:
     """JPEG bytes -> [T, H, W, 3] uint8; every frame must have the same size."""
     from PIL import Image
 
-    frames = [np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in jpegs]
+    frames = []
+    for data in jpegs:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        frames.append(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))  # convert() copies
     shapes = {f.shape for f in frames}
     if len(shapes) != 1:
         raise ValueError(f"frames of different sizes in one video: {sorted(shapes)}")
