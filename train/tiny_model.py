@@ -111,8 +111,8 @@ def build_processor(tokenizer, min_pixels: int = 56 * 56, max_pixels: int = 28 *
     )
 
 
-def tiny_config(tokenizer, **text_overrides):
-    """Qwen2_5_VLConfig at toy scale; `text_overrides` lets benches grow the text model."""
+def tiny_config(tokenizer, text_overrides: dict | None = None, vision_overrides: dict | None = None):
+    """Qwen2_5_VLConfig at toy scale; the overrides let benches grow it (bench/gpu_check.py)."""
     from transformers import Qwen2_5_VLConfig
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
@@ -122,12 +122,13 @@ def tiny_config(tokenizer, **text_overrides):
         rope_parameters={"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": [2, 3, 3]},
         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
     )
-    text.update(text_overrides)
+    text.update(text_overrides or {})
     vision = dict(
         depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=text["hidden_size"],
         patch_size=14, temporal_patch_size=2, spatial_merge_size=2, window_size=112,
         fullatt_block_indexes=[1], tokens_per_second=2,
     )
+    vision.update(vision_overrides or {})
     return Qwen2_5_VLConfig(
         text_config=text, vision_config=vision,
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
@@ -135,14 +136,14 @@ def tiny_config(tokenizer, **text_overrides):
     )
 
 
-def build_tiny_model(seed: int = 0, vocab_size: int = 512, **text_overrides):
+def build_tiny_model(seed: int = 0, vocab_size: int = 512):
     """(model, processor): random weights from `seed`, fully offline."""
     import torch
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 
     tokenizer = build_tokenizer(vocab_size)
     processor = build_processor(tokenizer)
-    config = tiny_config(tokenizer, **text_overrides)
+    config = tiny_config(tokenizer)
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config)
     eos = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")]

@@ -176,6 +176,8 @@ class GRPOTrainer:
         """One rollout batch: sample, score, advantages, reference, then num_iterations updates."""
         cfg, t = self.cfg, self.timers
         model = self.accelerator.unwrap_model(self.model)
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
 
         with t("rollout"):
             model.eval()
@@ -211,6 +213,9 @@ class GRPOTrainer:
         metrics.update(loss_stats)
         metrics["lr"] = self.scheduler.get_last_lr()[0]
         metrics["tokens"] = float(rollout.attention_mask.sum())
+        metrics["completion_tokens"] = float(rollout.completion_mask.sum())
+        if self.device.type == "cuda":
+            metrics["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
         metrics.update({f"time/{k}": v for k, v in t.pop().items()})
         return metrics, rollout
 
