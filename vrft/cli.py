@@ -17,6 +17,7 @@ from vrft.errors import UserError
 # Order is the order shown in `vrft --help`.
 COMMANDS = (
     "rewards",
+    "show",
     "tiny-model",
     "train",
     "demo",

@@ -1,0 +1,1 @@
+"""Data pipelines: ingestion (Beam), validation, mixing, and sample inspection."""
