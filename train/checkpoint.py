@@ -49,17 +49,18 @@ def load_checkpoint(accelerator, path: Path) -> TrainerState:
 
 
 def save_final(accelerator, model, processor, path: Path) -> Path:
-    """A `from_pretrained`-loadable model (LoRA adapters merged) and its processor."""
+    """A `from_pretrained`-loadable model and its processor. LoRA adapters are merged into the weights
+    in place (the run is over; its last checkpoint keeps the adapters)."""
     accelerator.wait_for_everyone()
     unwrapped = accelerator.unwrap_model(model)
-    state_dict = accelerator.get_state_dict(model)
+    if hasattr(unwrapped, "merge_and_unload"):  # peft
+        if accelerator.is_main_process:
+            unwrapped.merge_and_unload().save_pretrained(str(path))
+    else:
+        state_dict = accelerator.get_state_dict(model)  # gathers sharded (FSDP) weights
+        if accelerator.is_main_process:
+            unwrapped.save_pretrained(str(path), state_dict=state_dict)
     if accelerator.is_main_process:
-        if hasattr(unwrapped, "merge_and_unload"):  # peft: write a plain model
-            import copy
-
-            unwrapped = copy.deepcopy(unwrapped).merge_and_unload()
-            state_dict = None
-        unwrapped.save_pretrained(str(path), state_dict=state_dict)
         processor.save_pretrained(str(path))
     accelerator.wait_for_everyone()
     return path

@@ -95,7 +95,10 @@ class RunLog:
         table = Table(title=f"sample completions, step {step}", show_lines=True)
         keys = [k for k in rows[0] if k != "sample_id"]
         for key in keys:
-            table.add_column(key, overflow="fold", max_width=60 if key == "completion" else 24)
+            if key == "completion":
+                table.add_column(key, overflow="fold", ratio=1)
+            else:
+                table.add_column(key, no_wrap=True, overflow="ellipsis", max_width=24)
         for row in rows:
             table.add_row(*(str(row.get(k, "")) for k in keys))
         console = self._progress.console if self._progress is not None else Console()

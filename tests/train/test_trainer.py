@@ -218,3 +218,16 @@ def test_gradient_checkpointing_recomputes_the_layers(tiny_model_dir):
         model(input_ids=torch.randint(10, 300, (2, 8))).logits.sum().backward()
         runs.append(len(calls))
     assert runs == [1, 2]
+
+
+def test_masking_truncated_completions_removes_them_from_the_loss(tiny_config):
+    """8 new tokens from random weights: every completion is cut off, so masked, nothing trains."""
+    trainer = GRPOTrainer(tiny_config("loss.mask_truncated=true", "loss.beta=0"), score_fn=e_share)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    torch.manual_seed(0)
+    metrics, rollout = trainer.train_step(_prompts(trainer))
+    assert metrics["truncated_share"] == 1.0 and rollout.train_mask(True).sum() == 0
+    assert metrics["loss"] == 0 and metrics["grad_norm"] == 0
+    assert all(torch.equal(before[n], p) for n, p in trainer.model.named_parameters())
+    unmasked = rollout.train_mask(False)
+    assert torch.equal(unmasked, rollout.completion_mask) and unmasked.sum() == rollout.size * rollout.completion_width
