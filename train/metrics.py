@@ -93,14 +93,13 @@ class RunLog:
         from rich.table import Table
 
         table = Table(title=f"sample completions, step {step}", show_lines=True)
-        keys = [k for k in rows[0] if k != "sample_id"]
-        for key in keys:
-            if key == "completion":
-                table.add_column(key, overflow="fold", ratio=1)
-            else:
-                table.add_column(key, no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column("video / task", no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column("rewards", no_wrap=True)
+        table.add_column("completion", overflow="fold", ratio=1)
+        fixed = {"sample_id", "video_key", "task", "completion"}
         for row in rows:
-            table.add_row(*(str(row.get(k, "")) for k in keys))
+            scores = "\n".join(f"{k} {v}" for k, v in row.items() if k not in fixed)
+            table.add_row(f"{row['video_key']}\n{row['task']}", scores, row["completion"])
         console = self._progress.console if self._progress is not None else Console()
         console.print(table)
         if self._tb is not None:
