@@ -123,7 +123,21 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        self._check_reward_weights()
         return self
+
+    def _check_reward_weights(self) -> None:
+        """reward.weights names declared tasks and their components (schemas), so a typo fails now."""
+        import schemas
+
+        for task, weights in self.reward.weights.items():
+            try:
+                components = schemas.get_task(task).components
+            except KeyError as err:
+                raise ConfigError(f"reward.weights: {err.args[0]}") from None
+            unknown = sorted(set(weights or {}) - set(components))
+            if unknown:
+                raise ConfigError(f"reward.weights.{task}: unknown components {unknown}; it has {list(components)}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -54,6 +54,8 @@ def test_overrides_are_typed_and_nested():
     ("loss.aggregation=mean", "loss.aggregation must be one of"),
     ("rollout.group_size=1", "group_size must be >= 2"),
     ("optim", "is not key=value"),
+    ("reward.weights={counting: {format: 1}}", "reward.weights: unknown task 'counting'"),
+    ("reward.weights={temporal_grounding: {acc: 1}}", r"reward.weights.temporal_grounding: unknown components \['acc'\]"),
 ])
 def test_mistakes_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
