@@ -1,0 +1,1 @@
+"""Beam pipelines: raw datasets -> normalized records -> frames -> Parquet shards (see DESIGN.md)."""
