@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pyarrow as pa
 
@@ -38,17 +38,18 @@ class RepairPolicy:
 
 
 @lru_cache(maxsize=1)
-def _columns() -> tuple[dict[str, pa.DataType], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(type by column, single-interval columns, interval-list columns, text columns) of `samples`."""
+def _columns() -> tuple[dict[str, Callable[[Any], Any]], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(converter by column, single-interval columns, interval-list columns, text columns) of `samples`."""
     schema = schemas.samples_schema()
     types = {f.name: f.type for f in schema}
+    converters = {name: converter(typ, name) for name, typ in types.items()}
     single = tuple(n for n, t in types.items() if t == SPAN_TYPE)
     many = tuple(n for n, t in types.items() if t == pa.list_(SPAN_TYPE))
     texts = tuple(
         n for n, t in types.items()
         if (t == pa.string() and n not in IDENTITY_COLUMNS) or t == pa.list_(pa.string()) and n != "repairs"
     )
-    return types, single, many, texts
+    return converters, single, many, texts
 
 
 def tidy(text: Any) -> Any:
@@ -83,21 +84,27 @@ def clip_interval(iv: Any, duration: Any, tolerance: float) -> tuple[Any, list[s
     return {"start": start, "end": end}, repairs
 
 
-def conform(value: Any, typ: pa.DataType, column: str) -> Any:
-    """The value in the column's Arrow type (struct fields exactly as declared), or a reject."""
-    if value is None:
-        return None
-    if pa.types.is_struct(typ) and isinstance(value, Mapping):
-        return {f.name: conform(value.get(f.name), f.type, column) for f in typ}
-    if pa.types.is_list(typ) and isinstance(value, (list, tuple)):
-        return [conform(v, typ.value_type, column) for v in value]
-    if pa.types.is_floating(typ) and is_number(value):
-        return float(value)
-    if pa.types.is_integer(typ) and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if pa.types.is_string(typ) and isinstance(value, str):
-        return value
-    raise Rejected("column_type_invalid", f"{column}: {value!r} is not {typ}")
+def converter(typ: pa.DataType, column: str) -> Callable[[Any], Any]:
+    """A function giving a value in the column's Arrow type (struct fields exactly as declared), or a reject."""
+
+    def bad(value: Any) -> Any:
+        raise Rejected("column_type_invalid", f"{column}: {value!r} is not {typ}")
+
+    if pa.types.is_struct(typ):
+        fields = [(f.name, converter(f.type, column)) for f in typ]
+        return lambda v: None if v is None else (
+            {name: conv(v.get(name)) for name, conv in fields} if isinstance(v, Mapping) else bad(v)
+        )
+    if pa.types.is_list(typ):
+        item = converter(typ.value_type, column)
+        return lambda v: None if v is None else ([item(x) for x in v] if isinstance(v, (list, tuple)) else bad(v))
+    if pa.types.is_floating(typ):
+        return lambda v: None if v is None else (float(v) if is_number(v) else bad(v))
+    if pa.types.is_integer(typ):
+        return lambda v: v if v is None or (isinstance(v, int) and not isinstance(v, bool)) else bad(v)
+    if pa.types.is_string(typ):
+        return lambda v: v if v is None or isinstance(v, str) else bad(v)
+    return lambda v: v
 
 
 def _number_or_none(value: Any) -> Any:
@@ -112,8 +119,8 @@ def _number_or_none(value: Any) -> Any:
 
 def normalize(draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duration: float | None = None) -> dict[str, Any]:
     """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used."""
-    types, single, many, texts = _columns()
-    row: dict[str, Any] = {name: draft.get(name) for name in types}
+    converters, single, many, texts = _columns()
+    row: dict[str, Any] = {name: draft.get(name) for name in converters}
     row["dataset"] = draft.get("dataset") or rec.dataset
     row["split"] = draft.get("split") or rec.split
     row["sample_id"] = id_of(rec, draft)
@@ -140,4 +147,4 @@ def normalize(draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duratio
     if violations:
         codes = "+".join(dict.fromkeys(v.code for v in violations))
         raise Rejected(codes, "; ".join(str(v) for v in violations))
-    return {name: None if row[name] is None else conform(row[name], typ, name) for name, typ in types.items()}
+    return {name: conv(row[name]) for name, conv in converters.items()}

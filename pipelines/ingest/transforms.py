@@ -28,19 +28,29 @@ TABLE_SCHEMAS = {"samples": schemas.samples_schema, "rejects": schemas.rejects_s
 
 
 class _ReadFn(beam.DoFn):
+    """Reads a dataset's files; yields its records in chunks (spreading chunks, not records, is cheap)."""
+
+    CHUNK = 512
+
     def __init__(self, source: SourceOptions) -> None:
         self.source = source
         self.read = Metrics.counter("vrft", RECORDS_READ)
 
-    def process(self, dataset: str) -> Iterator[Any]:
+    def process(self, dataset: str) -> Iterator[list[Any]]:
+        chunk: list[Any] = []
         for rec in get_adapter(dataset).read(self.source):
             self.read.inc()
             progress.bump("records")
-            yield rec
+            chunk.append(rec)
+            if len(chunk) == self.CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
 
 class ReadRecords(beam.PTransform):
-    """The raw records of the dataset's files (read on a worker, then spread over workers)."""
+    """The raw records of the dataset's files (read on one worker, then spread over the workers)."""
 
     def __init__(self, dataset: str, source: SourceOptions) -> None:
         super().__init__()
@@ -52,6 +62,7 @@ class ReadRecords(beam.PTransform):
             | "Dataset" >> beam.Create([self.dataset])
             | "Read" >> beam.ParDo(_ReadFn(self.source))
             | "Spread" >> beam.Reshuffle()
+            | "Unchunk" >> beam.FlatMap(lambda chunk: chunk)
         )
 
 
