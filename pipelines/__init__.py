@@ -1,1 +1,1 @@
-"""Beam pipelines: raw datasets -> normalized records -> frames -> Parquet shards (see DESIGN.md)."""
+"""Ingestion: raw datasets -> normalized records -> sampled frames -> validated Parquet shards (Beam)."""
