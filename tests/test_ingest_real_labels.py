@@ -42,6 +42,15 @@ def span_outcome(s: float, e: float, d: float) -> tuple[set[str], set[str]]:
     return codes, repairs
 
 
+def spans_outcome(spans: list, d: float) -> tuple[set[str], set[str]]:
+    """Evidence spans: the union of what each span implies."""
+    codes, repairs = set(), set()
+    for s, e in spans:
+        c, r = span_outcome(s, e, d)
+        codes, repairs = codes | c, repairs | r
+    return codes, repairs
+
+
 def ingest(tmp_path_factory, dataset: str, *paths: Path, **source) -> Path:
     out = tmp_path_factory.mktemp(dataset)
     cfg = IngestConfig(dataset, SourceOptions(tuple(str(p) for p in paths), **source), str(out), frames=False)
@@ -169,10 +178,7 @@ def test_nextgqa_val_and_test(nextgqa, real_data):
         gsub = json.loads((real_data / f"nextgqa/gsub_{f.stem}.json").read_text())
         for i, row in enumerate(csv.DictReader(f.open()), start=2):
             g = gsub[row["video_id"]]
-            codes, repairs = set(), set()
-            for s, e in g["location"][row["qid"]]:
-                c, r = span_outcome(s, e, g["duration"])
-                codes, repairs = codes | c, repairs | r
+            codes, repairs = spans_outcome(g["location"][row["qid"]], g["duration"])
             hits = [row[f"a{j}"] for j in range(5)].count(row["answer"])
             codes = codes or ({"answer_ambiguous"} if hits > 1 else set())
             expected[(f.name, f"line {i}")] = (codes, repairs)
@@ -215,11 +221,7 @@ def test_videochat_r1_grounded_qa_and_tracking_files(videochat):
     (gqa, got), out = videochat
     expected = {}
     for i, item in enumerate(json.loads(gqa.read_text())):
-        codes, repairs = set(), set()
-        for s, e in item["glue"]:
-            c, r = span_outcome(s, e, item["duration"])
-            codes, repairs = codes | c, repairs | r
-        expected[(gqa.name, f"[{i}]")] = (codes, repairs)
+        expected[(gqa.name, f"[{i}]")] = spans_outcome(item["glue"], item["duration"])
     # tracking records need their sequence folder to time the boxes; none is given here
     for i in range(len(json.loads(got.read_text()))):
         expected[(got.name, f"[{i}]")] = ({"sequence_missing"}, set())

@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
@@ -102,6 +103,7 @@ class DecodeVideoBatch(beam.DoFn):
         from pipelines.video import FramePolicy
 
         self.policy = FramePolicy(**self.cfg.frame_policy)
+        self.parallel = max(1, min(2, os.cpu_count() or 1))  # as many as the video library's worker pool
 
     def process(self, element: tuple[int, Iterable[tuple[str, list[Item]]]], n_batches: int) -> Iterator[Any]:
         batch, videos = element
@@ -119,21 +121,27 @@ class DecodeVideoBatch(beam.DoFn):
         failed: dict[str, list[str]] = {}
         outputs: list[Any] = []
         try:
-            for key, items in videos:
-                row, failure = self._decode(key, items)
-                if row is not None:
-                    writer.write(row)
-                else:
-                    failed[key] = failure
-                self.decoded.inc()
-                progress.bump("videos")
-                outputs.extend(self._emit(key, items, _facts(row), failure))
+            with ThreadPoolExecutor(max_workers=self.parallel) as threads:  # the decoders are processes
+                decoded = threads.map(lambda kv: self._decode(*kv), videos)
+                for (key, items), (row, failure) in zip(videos, decoded):
+                    self._keep(writer, failed, outputs, key, items, row, failure)
             writer.add_metadata({FAILED_KEY: json.dumps(failed, sort_keys=True)})
             writer.close()
         except BaseException:
             writer.abort()
             raise
         yield from outputs
+
+    def _keep(self, writer: AtomicParquetWriter, failed: dict[str, list[str]], outputs: list[Any], key: str,
+              items: list[Item], row: dict[str, Any] | None, failure: list[str] | None) -> None:
+        """Write a decoded video's row (or note its failure) and queue its samples' outcomes."""
+        if row is not None:
+            writer.write(row)
+        else:
+            failed[key] = failure or ["video_stage_error", "no row and no reason"]
+        self.decoded.inc()
+        progress.bump("videos")
+        outputs.extend(self._emit(key, items, _facts(row), failure))
 
     def _decode(self, key: str, items: list[Item]) -> tuple[dict[str, Any] | None, list[str] | None]:
         """The video's row, or (None, [reason, detail]); never raises for a bad video."""
@@ -146,7 +154,12 @@ class DecodeVideoBatch(beam.DoFn):
             if media.get("kind") == "images":
                 from pipelines.video.images import sample_image_frames
 
-                row = sample_image_frames(media["paths"], list(media["timestamps"]), self.policy)
+                count = media.get("frame_count")
+                row = sample_image_frames(
+                    media["paths"], list(media["timestamps"]), self.policy, fps=media.get("fps"), frame_count=count,
+                    duration=count / media["fps"] if count and media.get("fps") else None,
+                    uri=os.path.dirname(media["paths"][0]) if media["paths"] else None,
+                )
             else:
                 path = resolve_video(self.cfg.source.videos, list(media.get("hints") or [key]))
                 if path is None:

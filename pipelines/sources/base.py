@@ -70,9 +70,11 @@ def video_media(*hints: str) -> dict[str, Any]:
     return {"kind": "video", "hints": [h for h in hints if h]}
 
 
-def image_media(paths: list[str], timestamps: list[float]) -> dict[str, Any]:
-    """An image sequence (GOT-10k): these frames, at these times."""
-    return {"kind": "images", "paths": list(paths), "timestamps": list(timestamps)}
+def image_media(paths: list[str], timestamps: list[float], fps: float, frame_count: int) -> dict[str, Any]:
+    """Frames of an image sequence (GOT-10k) shown at these times; the whole sequence has
+    `frame_count` images at `fps`."""
+    return {"kind": "images", "paths": list(paths), "timestamps": list(timestamps), "fps": fps,
+            "frame_count": frame_count}
 
 
 def resolve_video(videos_dir: str | None, hints: list[str]) -> str | None:

@@ -143,7 +143,7 @@ def draft(rec: RawRecord) -> Draft:
         "query": seq["meta"].get("object_class"),
         "duration": len(seq["frames"]) / FPS,
         "boxes": boxes,
-        "media": image_media([os.path.join(seq_dir, seq["frames"][i]) for i in chosen], [b["t"] for b in boxes]),
+        "media": image_media([os.path.join(seq_dir, seq["frames"][i]) for i in chosen], [b["t"] for b in boxes], FPS, len(seq["frames"])),
     }
 
 

@@ -81,7 +81,8 @@ def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
         "query": item.get("object"),
         "duration": len(seq["frames"]) / got10k.FPS,
         "boxes": boxes,
-        "media": image_media([os.path.join(context["dir"], seq["frames"][i]) for i in chosen], [b["t"] for b in boxes]),
+        "media": image_media([os.path.join(context["dir"], seq["frames"][i]) for i in chosen], [b["t"] for b in boxes], got10k.FPS, len(seq["frames"])
+        ),
     }
 
 
