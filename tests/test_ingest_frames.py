@@ -215,3 +215,33 @@ def test_videochat_r1_tracking_records_are_timed_by_their_sequence_folders(real_
     assert reasons["[2]"] == "boxes_disagree_with_sequence"
     assert sum(r == "sequence_missing" for r in reasons.values()) == len(items) - 3
     assert m["counts"]["input"] == len(items)
+
+
+def test_labels_only_run_reads_missing_durations_from_the_video_header(charades_clip, tmp_path):
+    src, _, _ = charades_clip
+    txt = tmp_path / "charades_sta_test.txt"
+    txt.write_text((src / "charades_sta_test.txt").read_text() + "ZZZZZ 1.0 2.0##nobody has this video.\n")
+    out = tmp_path / "out"
+    m = ingest(out, "charades-sta", txt, frames=False, videos=str(src / "videos"))
+    (row,) = table(out, "samples")
+    assert row["video_key"] == "93REJ" and abs(row["duration"] - 30.7) < 0.1
+    assert [r["reason"] for r in table(out, "rejects")] == ["video_missing"]
+    assert m["videos"]["written"] == 0  # nothing decoded
+
+
+def test_samples_of_one_video_asking_for_other_frames_and_failed_batches_are_rejects():
+    from pipelines.ingest.frames import DecodeVideoBatch
+    from pipelines.ingest.transforms import _batch_rejects
+    from pipelines.sources.base import RawRecord, image_media
+
+    cfg = IngestConfig("got10k", SourceOptions(("x",)), "/nowhere")
+    recs = [RawRecord("got10k", "val/list.txt", f"s{i}", {"i": i}, "val") for i in range(2)]
+    drafts = [{"video_key": "s", "media": image_media(["a.jpg", "b.jpg"], times, 10.0, 20)}
+              for times in ([0.0, 1.0], [0.0, 1.5])]
+    items = list(zip(recs, drafts))
+    out = list(DecodeVideoBatch(cfg)._emit("s", items, {"duration": 2.0, "timestamps": [0.0, 1.0]}, None))
+    assert out[0] == (recs[0], drafts[0], {"duration": 2.0, "timestamps": [0.0, 1.0]})
+    assert out[1].tag == "rejects" and out[1].value["reason"] == "frame_plan_conflict"
+    failed = ((0, [("s", items)]), (OSError, OSError("disk full"), None))
+    assert [(r["source_key"], r["reason"], r["detail"]) for r in _batch_rejects(failed)] == [
+        ("s0", "video_batch_failed", "OSError: disk full"), ("s1", "video_batch_failed", "OSError: disk full")]

@@ -116,12 +116,12 @@ def describe(p: beam.Pipeline) -> list[str]:
 
 
 def check_inputs(cfg: IngestConfig) -> None:
-    get_adapter(cfg.dataset)  # KeyError names the known datasets
+    adapter = get_adapter(cfg.dataset)
     local = [p for p in (*cfg.source.annotations, cfg.source.durations, cfg.source.videos) if p and "://" not in p]
     missing = [p for p in local if not exists(p)]
     if missing:
         raise IngestError(f"not found: {', '.join(missing)}")
-    if cfg.frames and not cfg.source.videos and cfg.dataset not in ("got10k",):
+    if cfg.frames and not cfg.source.videos and adapter.needs_videos:
         raise IngestError("frames need --videos (the folder the media paths are relative to); or pass --no-frames")
 
 

@@ -58,6 +58,8 @@ class Adapter:
     read: Callable[[SourceOptions], Iterator[RawRecord]]
     draft: Callable[[RawRecord], Draft]
     doc: str = ""
+    # Frames come from files under --videos (False: the annotations hold them, as GOT-10k folders do).
+    needs_videos: bool = True
 
 
 # ---- media references: how a draft says where its pixels are ------------------------------------

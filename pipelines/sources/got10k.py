@@ -147,4 +147,4 @@ def draft(rec: RawRecord) -> Draft:
     }
 
 
-ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or ""))
+ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or "", needs_videos=False))
