@@ -35,10 +35,9 @@ class Decoded:
     plan: FramePlan
     frames: list[bytes]          # JPEG, plan.width x plan.height
     timestamps: list[float]      # seconds of the frames really decoded
-    duration: float              # as established (header, or the index / decoding when they differ)
-    fps: float                   # measured from the frames' timestamps when there are several
+    duration: float              # end of the last indexed frame (of the last decodable one, if fewer)
+    fps: float                   # measured from the packet times (the header's if a single frame)
     frame_count: int             # frames in the index (or that really decode, when fewer)
-    remuxed: bool                # decord read a stream copy, not the original container
 
 
 class _Clock:
@@ -82,7 +81,6 @@ def decode_video(
     timestamps: Sequence[float] | None,
     timeout_s: float,
     pool: WorkerPool | None = None,
-    threads: int = 0,
 ) -> Decoded:
     """The planned frames of `path`, decoded and verified (see the module docstring)."""
     pool = pool or default_pool()
@@ -103,7 +101,7 @@ def decode_video(
             plan = plan_frames(duration, fps, probe.width, probe.height, policy, timestamps)
             got = pool.call(
                 decord_job.decode, source, list(plan.timestamps), plan.width, plan.height,
-                header_end, policy.jpeg_quality, threads, timeout_s=clock.left(),
+                header_end, policy.jpeg_quality, timeout_s=clock.left(),
             )
             if not got["opened"] and not remuxed:
                 source, remuxed, duration, fps = remux(source, tmp, clock.left()), True, None, None
@@ -129,7 +127,6 @@ def decode_video(
                 duration=duration if replanned else got["end"],
                 fps=got["fps"] or fps,
                 frame_count=real_count if replanned else got["count"],
-                remuxed=remuxed,
             )
 
 
