@@ -58,3 +58,12 @@ def test_missing_empty_and_garbage_files_are_refused(tmp_path):
 def test_the_no_duration_webm_really_states_no_duration(real_data):
     p = probe(real_data / "videos/moviepy/no_duration.webm")
     assert p.duration is None and p.codec == "vp9" and (p.width, p.height) == (1280, 720)
+
+
+def test_a_quarter_turn_swaps_the_displayed_size():
+    info = {"streams": [{"codec_type": "video", "codec_name": "h264", "width": 1920, "height": 1080,
+                         "avg_frame_rate": "30/1", "side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}]}]}
+    p = parse_probe(info)
+    assert (p.width, p.height, p.rotation) == (1080, 1920, 270)
+    info["streams"][0]["side_data_list"][0]["rotation"] = 180
+    assert (parse_probe(info).width, parse_probe(info).height) == (1920, 1080)

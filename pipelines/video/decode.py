@@ -1,7 +1,8 @@
 """Decode a video's planned frames, verified, in an isolated worker; re-plan when headers lied.
 
 Flow (each step bounded by what is left of the per-video timeout):
-1. Plan on the header's duration and fps (`probe`). Without them, ask decord's packet index first.
+1. Plan on the header's duration and fps (`probe`). Without them (or when requested frame times
+   lie past the header's end), ask decord's packet index first.
 2. Decode in a worker (`decord_job.decode`). decord indexes every packet on open; if that index
    ends far from the header's duration, nothing is decoded and the plan is redone on the index.
 3. If decord cannot open the file (no_duration.webm: no duration in the container; a cut mp4),
@@ -91,13 +92,14 @@ def decode_video(
         header_end = duration       # compared with decord's index before any decoding
         replanned, real_count = False, 0
         while True:
-            if duration is None or fps is None:
+            beyond = timestamps is not None and header_end is not None and max(timestamps, default=0) > header_end
+            if duration is None or fps is None or beyond:  # no header, or one that may be short
                 facts = pool.call(decord_job.decode, source, None, timeout_s=clock.left())
                 if not facts["opened"] and not remuxed:
                     source, remuxed = remux(source, tmp, clock.left()), True
                     continue
                 _check_opened(facts)
-                duration, fps, header_end = duration or facts["end"], facts["fps"] or fps, None
+                duration, fps, header_end = facts["end"], facts["fps"] or fps, None
             plan = plan_frames(duration, fps, probe.width, probe.height, policy, timestamps)
             got = pool.call(
                 decord_job.decode, source, list(plan.timestamps), plan.width, plan.height,
