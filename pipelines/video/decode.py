@@ -1,7 +1,8 @@
 """Decode a video's planned frames, verified, in an isolated worker; re-plan when headers lied.
 
 Flow (each step bounded by what is left of the per-video timeout):
-1. Plan on the header's duration and fps (`probe`). Without them, ask decord's packet index first.
+1. Plan on the header's duration and fps (`probe`). Without them (or when requested frame times
+   lie past the header's end), ask decord's packet index first.
 2. Decode in a worker (`decord_job.decode`). decord indexes every packet on open; if that index
    ends far from the header's duration, nothing is decoded and the plan is redone on the index.
 3. If decord cannot open the file (no_duration.webm: no duration in the container; a cut mp4),
@@ -35,10 +36,9 @@ class Decoded:
     plan: FramePlan
     frames: list[bytes]          # JPEG, plan.width x plan.height
     timestamps: list[float]      # seconds of the frames really decoded
-    duration: float              # as established (header, or the index / decoding when they differ)
-    fps: float                   # measured from the frames' timestamps when there are several
+    duration: float              # end of the last indexed frame (of the last decodable one, if fewer)
+    fps: float                   # measured from the packet times (the header's if a single frame)
     frame_count: int             # frames in the index (or that really decode, when fewer)
-    remuxed: bool                # decord read a stream copy, not the original container
 
 
 class _Clock:
@@ -82,7 +82,6 @@ def decode_video(
     timestamps: Sequence[float] | None,
     timeout_s: float,
     pool: WorkerPool | None = None,
-    threads: int = 0,
 ) -> Decoded:
     """The planned frames of `path`, decoded and verified (see the module docstring)."""
     pool = pool or default_pool()
@@ -93,17 +92,18 @@ def decode_video(
         header_end = duration       # compared with decord's index before any decoding
         replanned, real_count = False, 0
         while True:
-            if duration is None or fps is None:
+            beyond = timestamps is not None and header_end is not None and max(timestamps, default=0) > header_end
+            if duration is None or fps is None or beyond:  # no header, or one that may be short
                 facts = pool.call(decord_job.decode, source, None, timeout_s=clock.left())
                 if not facts["opened"] and not remuxed:
                     source, remuxed = remux(source, tmp, clock.left()), True
                     continue
                 _check_opened(facts)
-                duration, fps, header_end = duration or facts["end"], facts["fps"] or fps, None
+                duration, fps, header_end = facts["end"], facts["fps"] or fps, None
             plan = plan_frames(duration, fps, probe.width, probe.height, policy, timestamps)
             got = pool.call(
                 decord_job.decode, source, list(plan.timestamps), plan.width, plan.height,
-                header_end, policy.jpeg_quality, threads, timeout_s=clock.left(),
+                header_end, policy.jpeg_quality, timeout_s=clock.left(),
             )
             if not got["opened"] and not remuxed:
                 source, remuxed, duration, fps = remux(source, tmp, clock.left()), True, None, None
@@ -129,7 +129,6 @@ def decode_video(
                 duration=duration if replanned else got["end"],
                 fps=got["fps"] or fps,
                 frame_count=real_count if replanned else got["count"],
-                remuxed=remuxed,
             )
 
 

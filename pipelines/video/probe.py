@@ -22,10 +22,11 @@ PROBE_TIMEOUT_S = 30.0
 class Probe:
     duration: float | None    # seconds: the video stream's, else the container's; None if absent
     fps: float | None         # average frame rate, else the nominal one
-    width: int
-    height: int
+    width: int                # as displayed: swapped for a 90/270 degree rotation (phones),
+    height: int               #   which decord applies to the frames as players do
     frame_count: int | None   # as the header states it; None if absent
     codec: str
+    rotation: int = 0         # display rotation in degrees as ffprobe states it (0, 90, 180, 270)
 
 
 def check_file(path: str | os.PathLike) -> None:
@@ -71,6 +72,17 @@ def _clock(value) -> float | None:
         return None
 
 
+def _rotation(stream: dict, tags: dict) -> int:
+    """The display rotation: the display matrix's (side data) or an old-style `rotate` tag."""
+    for side in stream.get("side_data_list") or []:
+        if "rotation" in side:
+            return round(float(side["rotation"])) % 360
+    try:
+        return round(float(tags.get("ROTATE", 0))) % 360
+    except ValueError:
+        return 0
+
+
 def parse_probe(info: dict) -> Probe:
     """The facts of the first real video stream (cover art is skipped) from ffprobe's JSON."""
     streams = [
@@ -84,13 +96,17 @@ def parse_probe(info: dict) -> Probe:
     tags = {k.upper(): v for k, v in (s.get("tags") or {}).items()}
     duration = _number(s.get("duration")) or _clock(tags.get("DURATION")) or _number(info.get("format", {}).get("duration"))
     frames = _number(s.get("nb_frames"))
+    width, height, rotation = int(s.get("width") or 0), int(s.get("height") or 0), _rotation(s, tags)
+    if rotation in (90, 270):
+        width, height = height, width
     return Probe(
         duration=duration,
         fps=_number(s.get("avg_frame_rate")) or _number(s.get("r_frame_rate")),
-        width=int(s.get("width") or 0),
-        height=int(s.get("height") or 0),
+        width=width,
+        height=height,
         frame_count=int(frames) if frames else None,
         codec=str(s.get("codec_name") or "unknown"),
+        rotation=rotation,
     )
 
 

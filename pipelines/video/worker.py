@@ -7,14 +7,18 @@ misses it (the next call starts a fresh one). Children are reused across videos,
 Python with decord costs more than decoding a short clip, and retired after `max_jobs` calls to
 bound leaks.
 
-Protocol: length-prefixed pickles over the child's stdin/stdout. Request (function, args);
-reply ("ok", value) | ("error", exception). The child moves native libraries' stray stdout
-writes to stderr so they cannot corrupt the replies.
+Protocol: length-prefixed pickles over the child's stdin/stdout. Request (function, args,
+timeout); reply ("ok", value) | ("error", exception). The child moves native libraries' stray
+stdout writes to stderr so they cannot corrupt the replies. It exits at EOF on stdin (the parent
+is gone), and each job arms faulthandler's watchdog, a C thread that needs no GIL, to end the
+child a little after the job's timeout even if the parent was killed meanwhile (a Beam worker
+killed by its own timeout must not leave a decoder spinning forever).
 """
 
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import os
 import pickle
 import select
@@ -23,13 +27,13 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any, Callable
 
 from pipelines.video.errors import VideoError
 
 _HEADER = struct.Struct("!Q")
+_SELF_DESTRUCT_MARGIN_S = 10.0
 
 
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes | None:
@@ -70,6 +74,7 @@ class Worker:
             start_new_session=True,  # a terminal's Ctrl-C goes to the parent, which decides
         )
         self.jobs = 0
+        self.in_sync = True  # False from sending a job until its whole reply is read
 
     @property
     def alive(self) -> bool:
@@ -79,8 +84,9 @@ class Worker:
         """fn(*args) in the child. VideoError: decode_timeout (child killed), decode_crashed."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         self.jobs += 1
+        self.in_sync = False
         try:
-            _write(self._proc.stdin.fileno(), pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+            _write(self._proc.stdin.fileno(), pickle.dumps((fn, args, timeout_s), protocol=pickle.HIGHEST_PROTOCOL))
             head = _read_exact(self._proc.stdout.fileno(), _HEADER.size, deadline)
             body = None if head is None else _read_exact(self._proc.stdout.fileno(), _HEADER.unpack(head)[0], deadline)
         except TimeoutError:
@@ -94,6 +100,7 @@ class Worker:
         if body is None:
             self.kill()
             raise VideoError("decode_crashed", f"{why} (exit status {self._proc.returncode})")
+        self.in_sync = True
         status, value = pickle.loads(body)
         if status == "ok":
             return value
@@ -129,12 +136,16 @@ class WorkerPool:
         with self._slots:
             with self._lock:
                 worker = self._idle.pop() if self._idle else None
-            if worker is None or not worker.alive:
-                worker = Worker()
+            if worker is not None and not worker.alive:
+                worker.kill()  # died while idle: reap it
+                worker = None
+            worker = worker or Worker()
             try:
                 return worker.call(fn, args, timeout_s)
             finally:
-                if worker.alive and worker.jobs < self.max_jobs:
+                if not worker.in_sync:  # interrupted mid-job (KeyboardInterrupt, say): its reply would be stale
+                    worker.kill()
+                elif worker.alive and worker.jobs < self.max_jobs:
                     with self._lock:
                         self._idle.append(worker)
                 else:
@@ -148,15 +159,19 @@ class WorkerPool:
 
 
 _default: WorkerPool | None = None
+_default_pid = 0
 _default_lock = threading.Lock()
 
 
 def default_pool() -> WorkerPool:
-    """The process-wide pool (two workers: this project's machines have two cores)."""
-    global _default
+    """The process-wide pool (two workers: this project's machines have two cores).
+
+    A forked process gets its own pool: the parent's pipes are not its to use.
+    """
+    global _default, _default_pid
     with _default_lock:
-        if _default is None:
-            _default = WorkerPool(size=max(1, min(2, os.cpu_count() or 1)))
+        if _default is None or _default_pid != os.getpid():
+            _default, _default_pid = WorkerPool(size=max(1, min(2, os.cpu_count() or 1))), os.getpid()
             atexit.register(_default.close)
         return _default
 
@@ -171,13 +186,16 @@ def _serve() -> None:
         if body is None:
             break
         try:
-            fn, args = pickle.loads(body)
+            fn, args, timeout_s = pickle.loads(body)
+            if timeout_s is not None:
+                faulthandler.dump_traceback_later(timeout_s + _SELF_DESTRUCT_MARGIN_S, exit=True)
             reply = ("ok", fn(*args))
         except VideoError as e:
             reply = ("error", e)
         except Exception as e:  # anything else is the decoder failing on this input
-            where = traceback.format_exc(limit=-1).strip().splitlines()[-1]
-            reply = ("error", VideoError("decode_failed", f"{type(e).__name__}: {e} [{where}]"))
+            reply = ("error", VideoError("decode_failed", f"{type(e).__name__}: {e}"))
+        finally:
+            faulthandler.cancel_dump_traceback_later()
         try:
             payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:
