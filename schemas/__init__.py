@@ -5,7 +5,7 @@
 
 from schemas import labels as _labels  # noqa: F401  (registers the built-in label types)
 from schemas import tasks as _tasks  # noqa: F401  (registers the built-in tasks)
-from schemas.checks import check_record
+from schemas.checks import check_labels, check_record
 from schemas.label_type import LabelType, label_type, label_types, register_label_type, unregister_label_type
 from schemas.labels import Box, BoxTrack, Choice, Span, SpanSet, option_letter
 from schemas.prompts import VIDEO_PLACEHOLDER, example_answer, render_prompt
@@ -15,7 +15,7 @@ from schemas.training import ground_truth, training_row
 from schemas.violation import Violation
 
 __all__ = [
-    "AnswerPart", "Box", "BoxTrack", "Choice", "FORMAT", "LabelType", "SCHEMA_VERSION", "Span", "SpanSet",
+    "AnswerPart", "Box", "check_labels", "BoxTrack", "Choice", "FORMAT", "LabelType", "SCHEMA_VERSION", "Span", "SpanSet",
     "Task", "VIDEO_PLACEHOLDER", "Violation", "check_record", "example_answer", "get_task", "ground_truth",
     "label_type", "label_types", "option_letter", "register_label_type", "register_task", "rejects_schema",
     "render_prompt",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from schemas.task import get_task
+from schemas.task import Task, get_task
 from schemas.violation import Violation, is_number
 
 # Columns every sample needs whatever its task (the query is the sentence, question or object name).
@@ -26,6 +26,12 @@ def check_record(row: Mapping[str, Any]) -> list[Violation]:
         value = row.get(col)
         if not isinstance(value, str) or not value.strip():
             out.append(Violation(f"{col}_missing", col, f"{col} must be a non-empty string, got {value!r}"))
+    return out + check_labels(task, row)
+
+
+def check_labels(task: Task, row: Mapping[str, Any]) -> list[Violation]:
+    """Violations of the task's labels and of the duration they are checked against."""
+    out: list[Violation] = []
     duration = row.get("duration")
     if duration is not None and not (is_number(duration) and duration > 0):
         out.append(Violation("duration_invalid", "duration", f"duration must be > 0 seconds, got {duration!r}"))

@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 import pyarrow as pa
 
+from schemas.registry import Registry
 from schemas.violation import Violation
 
 Row = Mapping[str, Any]
@@ -33,33 +34,19 @@ class LabelType:
     doc: str = field(default="", compare=False)
 
 
-_LABEL_TYPES: dict[str, LabelType] = {}
+_LABEL_TYPES: Registry[LabelType] = Registry("label type")
 
 
 def register_label_type(label: LabelType) -> LabelType:
-    if label.name in _LABEL_TYPES:
-        raise ValueError(f"label type {label.name!r} is already registered")
     for other in _LABEL_TYPES.values():
         for col, typ in label.columns.items():
             if col in other.columns and other.columns[col] != typ:
                 raise ValueError(
                     f"label type {label.name!r}: column {col!r} clashes with {other.name!r} ({typ} vs {other.columns[col]})"
                 )
-    _LABEL_TYPES[label.name] = label
-    return label
+    return _LABEL_TYPES.add(label.name, label)
 
 
-def label_type(name: str) -> LabelType:
-    try:
-        return _LABEL_TYPES[name]
-    except KeyError:
-        raise KeyError(f"unknown label type {name!r}; known: {sorted(_LABEL_TYPES)}") from None
-
-
-def label_types() -> tuple[LabelType, ...]:
-    return tuple(_LABEL_TYPES.values())
-
-
-def unregister_label_type(name: str) -> None:
-    """For tests that declare a label type of their own."""
-    _LABEL_TYPES.pop(name, None)
+label_type = _LABEL_TYPES.get
+label_types = _LABEL_TYPES.values
+unregister_label_type = _LABEL_TYPES.remove

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from schemas.label_type import LabelType, label_type
+from schemas.registry import Registry
 
 FORMAT = "format"  # the component every task has: the answer contract was followed
 
@@ -31,7 +32,7 @@ class AnswerPart:
         return label_type(self.label)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity semantics: hashable, one instance per registered task
 class Task:
     name: str
     doc: str
@@ -73,28 +74,14 @@ class Task:
             )
 
 
-_TASKS: dict[str, Task] = {}
+_TASKS: Registry[Task] = Registry("task")
 
 
 def register_task(task: Task) -> Task:
     task.validate()
-    if task.name in _TASKS:
-        raise ValueError(f"task {task.name!r} is already registered")
-    _TASKS[task.name] = task
-    return task
+    return _TASKS.add(task.name, task)
 
 
-def get_task(name: str) -> Task:
-    try:
-        return _TASKS[name]
-    except KeyError:
-        raise KeyError(f"unknown task {name!r}; known: {sorted(_TASKS)}") from None
-
-
-def tasks() -> tuple[Task, ...]:
-    return tuple(_TASKS.values())
-
-
-def unregister_task(name: str) -> None:
-    """For tests that declare a task of their own."""
-    _TASKS.pop(name, None)
+get_task = _TASKS.get
+tasks = _TASKS.values
+unregister_task = _TASKS.remove

@@ -17,6 +17,9 @@ from vrft.errors import UserError
 # Order is the order shown in `vrft --help`.
 COMMANDS = (
     "ingest",
+    "rewards",
+    "show",
+    "demo",
 )
 
 

@@ -1,0 +1,84 @@
+"""Thin adapters to other trainers' reward contracts.
+
+- TRL: `trl_reward(profile)` returns f(prompts, completions, **columns) -> list[float]; the dataset
+  must carry `reward_model` (verl-style, as vrft's training shards do) or `ground_truth`; one function
+  per component is available through `trl_component_rewards` for TRL's per-function logging.
+- verl: `compute_score(data_source, solution_str, ground_truth, extra_info)` -> {"score": total, ...}.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Mapping, Sequence
+
+from rewards.scoring import score_batch
+
+
+def _truth(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping) and "ground_truth" in value:  # a reward_model struct
+        value = value["ground_truth"]
+    return json.loads(value) if isinstance(value, (str, bytes)) else dict(value)
+
+
+def _text(completion: Any) -> str:
+    """A plain string, or TRL's conversational form: the last message's content."""
+    if isinstance(completion, list) and completion and isinstance(completion[-1], Mapping):
+        return str(completion[-1].get("content", ""))
+    return completion if isinstance(completion, str) else ""
+
+
+def _score_rows(completions: Sequence[Any], truths: Sequence[dict[str, Any]], profile: str) -> list[dict[str, float]]:
+    """Score a mixed-task batch, keeping the input order."""
+    out: list[dict[str, float]] = [{} for _ in completions]
+    by_task: dict[str, list[int]] = {}
+    for i, t in enumerate(truths):
+        by_task.setdefault(t["task"], []).append(i)
+    for task, idx in by_task.items():
+        scores = score_batch(task, [_text(completions[i]) for i in idx], [truths[i] for i in idx], profile)
+        for k, i in enumerate(idx):
+            out[i] = scores.row(k)
+    return out
+
+
+def _columns_truths(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    source = columns.get("reward_model", columns.get("ground_truth"))
+    if source is None:
+        raise KeyError("the dataset needs a 'reward_model' or 'ground_truth' column for vrft rewards")
+    return [_truth(v) for v in source]
+
+
+def trl_reward(profile: str = "default") -> Callable[..., list[float]]:
+    def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
+        return [r["total"] for r in _score_rows(completions, _columns_truths(columns), profile)]
+
+    reward.__name__ = f"vrft_{profile.replace('-', '_')}"
+    return reward
+
+
+def trl_component_rewards(components: Sequence[str], profile: str = "default") -> list[Callable[..., list[float]]]:
+    """One TRL reward function per component name (0 for tasks without that component)."""
+
+    def make(name: str) -> Callable[..., list[float]]:
+        def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
+            return [r.get(name, 0.0) for r in _score_rows(completions, _columns_truths(columns), profile)]
+
+        reward.__name__ = f"vrft_{name}"
+        return reward
+
+    return [make(c) for c in components]
+
+
+def compute_score(
+    data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None
+) -> dict[str, float]:
+    """verl's custom reward function. The profile comes from extra_info["reward_profile"] (default)."""
+    profile = (extra_info or {}).get("reward_profile") or "default"
+    row = _score_rows([solution_str], [_truth(ground_truth)], profile)[0]
+    return {"score": row.pop("total"), **row}
+
+
+def compute_score_videochat_r1(
+    data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None
+) -> dict[str, float]:
+    """verl entry point for the reference profile."""
+    return compute_score(data_source, solution_str, ground_truth, {**(extra_info or {}), "reward_profile": "videochat-r1"})

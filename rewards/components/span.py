@@ -1,0 +1,52 @@
+"""Span: temporal IoU of one predicted interval. Parsing accepts '12.5 to 17.8', '12.5-17.8',
+'[12.5, 17.8]', '12.5s - 17.8s', 'from 0:12 to 0:17.8'; exactly two times, start < end; the
+prediction is clipped to the video."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rewards.component import Component, Truth, mean, recall_at, register_component
+from rewards.iou import temporal_iou
+from rewards.numbers import read_times
+from schemas import AnswerPart
+
+MAX_CHARS = 256
+THRESHOLDS = (0.3, 0.5, 0.7)
+
+
+def clip_interval(start: float, end: float, duration: float | None) -> tuple[float, float] | None:
+    """The interval inside [0, duration], or None when nothing of it is inside or it is inverted."""
+    if duration:
+        start, end = max(0.0, start), min(end, float(duration))
+    return (start, end) if start < end else None
+
+
+def parse(content: str, truth: Truth, part: AnswerPart) -> tuple[float, float] | None:
+    times = read_times(content, MAX_CHARS)
+    if not times or len(times) != 2:
+        return None
+    return clip_interval(times[0], times[1], truth.get("duration"))
+
+
+def truth_interval(truth: Truth) -> tuple[float, float]:
+    span = truth["span"]
+    return (float(span["start"]), float(span["end"]))
+
+
+def score(pred: tuple[float, float], truth: Truth, part: AnswerPart) -> float:
+    return temporal_iou(pred, truth_interval(truth))
+
+
+def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_given: bool) -> dict[str, float]:
+    ious = [score(p, t, part) if p is not None else 0.0 for p, t in zip(preds, truths)]
+    return {"miou": 100.0 * mean(ious), **{f"r@{k}": v for k, v in recall_at(ious, THRESHOLDS).items()}}
+
+
+def whole_video(truth: Truth, part: AnswerPart) -> tuple[float, float]:
+    return (0.0, float(truth["duration"]))
+
+
+SPAN = register_component(
+    Component("span", parse, score, metrics, floor=whole_video, floor_name="whole-video")
+)

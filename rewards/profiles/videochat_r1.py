@@ -1,0 +1,328 @@
+"""The `videochat-r1` profile: the reference's reward values exactly, quirks included.
+
+Rules (REFERENCE.md "Rewards as the reference computes them"), re-implemented from their semantics:
+- format (grounding, tracking, video QA): the stripped text fully matches <think>.*?</think>\\s*<answer>.*?</answer>
+  (so two answer blocks still pass); grounded QA adds \\s*<glue>.*?</glue> and a valid glue list;
+  tracking adds an answer that is a Python list of 8 lists of 4.
+- grounding IoU: the LAST answer block, in it the LAST "N (to|and) N"; IoU in seconds, not clipped.
+- grounded-QA IoU: the FIRST glue block if valid; merged interval sets; empty union scores 1.
+- accuracy: the FIRST answer block; known phrases removed; the first capital A-G anywhere in it.
+- tracking IoU: newlines removed, the FIRST answer block, mean IoU over all 8 boxes, inverted boxes
+  not clamped, any error scores 0.
+
+Where the reference would backtrack for minutes on a hostile completion (lazy groups under fullmatch,
+nested quantifiers over long digit runs), these functions give the same answers in linear time. Two
+deliberate departures: a zero-union grounding IoU scores 0 (the reference crashes), and a non-finite
+tracking IoU (from literals such as 1e999) scores 0 (the reference returns NaN).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from rewards.iou import merged_overlap
+from rewards.profiles import Read, Truth, register_profile
+from schemas import FORMAT, Task, option_letter
+
+# --- blocks --------------------------------------------------------------------------------------
+
+
+def first_block(text: str, tag: str) -> str | None:
+    """re.search(r"<tag>(.*?)</tag>", text, re.DOTALL).group(1), in linear time."""
+    op, cl = f"<{tag}>", f"</{tag}>"
+    i = text.find(op)
+    if i < 0:
+        return None
+    j = text.find(cl, i + len(op))
+    return None if j < 0 else text[i + len(op) : j]
+
+
+_ANSWER_BLOCKS = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+
+
+def last_answer_block(text: str) -> str | None:
+    """re.findall(r"<answer>(.*?)</answer>", text, re.DOTALL)[-1]. Cutting the text after its last
+    closing tag leaves every opening tag a closing one to find, which keeps findall linear."""
+    end = text.rfind("</answer>")
+    if end < 0:
+        return None
+    blocks = _ANSWER_BLOCKS.findall(text, 0, end + len("</answer>"))
+    return blocks[-1] if blocks else None
+
+
+# --- format --------------------------------------------------------------------------------------
+
+_THINK_ANSWER = re.compile(r"</think>\s*<answer>")
+_ANSWER_GLUE = re.compile(r"</answer>\s*<glue>")
+
+
+def fullmatch_think_answer(s: str) -> bool:
+    """re.fullmatch(r"<think>.*?</think>\\s*<answer>.*?</answer>", s, re.DOTALL) is not None."""
+    if not (s.startswith("<think>") and s.endswith("</answer>")):
+        return False
+    m = _THINK_ANSWER.search(s, len("<think>"))
+    return m is not None and m.end() <= len(s) - len("</answer>")
+
+
+def fullmatch_think_answer_glue(s: str) -> bool:
+    """Same for <think>.*?</think>\\s*<answer>.*?</answer>\\s*<glue>.*?</glue>: some answer opening
+    must come no later than some answer closing that leads into a glue block ending the text."""
+    if not (s.startswith("<think>") and s.endswith("</glue>")):
+        return False
+    first = _THINK_ANSWER.search(s, len("<think>"))
+    if first is None:
+        return False
+    limit = len(s) - len("</glue>")
+    return any(m.end() <= limit for m in _ANSWER_GLUE.finditer(s, first.end()))
+
+
+# --- grounding -----------------------------------------------------------------------------------
+
+# The reference's r"(\d+\.?\d*) (to|and) (\d+\.?\d*)" (IGNORECASE). Backtracking inside a number can
+# never end it before a space, so possessive quantifiers and starting only at the head of a digit
+# run find exactly the same matches, without the cubic cost on long digit runs.
+_SPAN_WORDS = re.compile(r"(?<!\d)(\d++\.?+\d*+) (to|and) (\d++\.?+\d*+)", re.IGNORECASE)
+
+
+def grounding_iou(completion: str, truth: Truth) -> float:
+    pred = grounding_prediction(completion)
+    if pred is None:
+        return 0.0
+    (ps, pe), span = pred, truth["span"]
+    s, e = float(span["start"]), float(span["end"])
+    inter = max(0.0, min(pe, e) - max(ps, s))
+    union = max(pe, e) - min(ps, s)
+    return inter / union if union > 0 else 0.0
+
+
+def grounding_prediction(completion: str) -> tuple[float, float] | None:
+    block = last_answer_block(completion)
+    if block is None:
+        return None
+    lowered = block.lower()
+    if " to " not in lowered and " and " not in lowered:  # every match has one: skip the scan
+        return None
+    matches = _SPAN_WORDS.findall(block)
+    if not matches:
+        return None
+    start, _, end = matches[-1]
+    return float(start), float(end)
+
+
+# --- grounded QA ---------------------------------------------------------------------------------
+
+_GLUE_SHAPE = re.compile(
+    r"^\[(\(\d+(\.\d+)?,\s*\d+(\.\d+)?\)(,\s*\(\d+(\.\d+)?,\s*\d+(\.\d+)?\))*(,)?|)\]$"
+)
+# Characters Python's literal parser accepts among those the shape allows (probed: ASCII digits,
+# and of the whitespace only space, tab, newline, carriage return and form feed).
+_LITERAL_CHARS = frozenset("0123456789.,()[] \t\n\r\f")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _number_literal(token: str) -> int | float:
+    if "." in token:
+        return float(token)
+    if len(token) > 1 and token[0] == "0" and token.strip("0"):
+        raise SyntaxError("leading zeros in decimal integer literals are not permitted")
+    return int(token)
+
+
+def parse_glue(glue: str) -> list[tuple[Any, Any]] | None:
+    """The reference's is_valid_two_d_list_format + ast.literal_eval: a list of (a, b), a <= b."""
+    if not _GLUE_SHAPE.match(glue) or not _LITERAL_CHARS.issuperset(glue):
+        return None
+    try:
+        nums = [_number_literal(t) for t in _NUMBER.findall(glue)]
+    except SyntaxError:
+        return None
+    except ValueError:  # an integer too long for int(): let Python's own literal parser decide
+        try:
+            nums = [x for pair in ast.literal_eval(glue) for x in pair]
+        except Exception:
+            return None
+    pairs = list(zip(nums[::2], nums[1::2]))
+    return None if any(a > b for a, b in pairs) else pairs
+
+
+def glue_iou(pred: list[tuple[Any, Any]], truth_spans: list[tuple[float, float]]) -> float:
+    """Merged-set IoU as the reference computes it: an empty union scores 1 (its quirk). Its merge
+    keeps zero-length intervals, ours drops them; neither changes a length or the intersection."""
+    inter, union = merged_overlap(pred, truth_spans)
+    return 1.0 if union == 0 else inter / union
+
+
+def _truth_glue(truth: Truth) -> list[tuple[float, float]]:
+    return [(s["start"], s["end"]) for s in truth["spans"]]
+
+
+# --- accuracy ------------------------------------------------------------------------------------
+
+_PHRASES = (
+    "The best answer is",
+    "The correct answer is",
+    "The answer is",
+    "The answer",
+    "The best option is",
+    "The correct option is",
+    "Best answer:Best option:",  # the reference's list lacks a comma here, so the two are joined
+)
+_LETTER = re.compile("[ABCDEFG]")
+
+
+def answer_letter(text: str) -> str:
+    """The reference's letter extraction. Its ">10 words and no letter" rule changes nothing: both
+    branches give "" exactly when no capital A-G is left."""
+    s = text.strip()
+    for phrase in _PHRASES:
+        s = s.replace(phrase, "")
+    m = _LETTER.search(s)
+    return m.group(0) if m else ""
+
+
+def accuracy(completion: str, truth: Truth) -> float:
+    block = first_block(completion, "answer")
+    if block is None:
+        return 0.0
+    return 1.0 if answer_letter(block) == answer_letter(option_letter(truth["answer_index"])) else 0.0
+
+
+# --- tracking ------------------------------------------------------------------------------------
+
+_FAST_NUM = r"[ \t]*-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[1-9][0-9]*|0+)[ \t]*"
+_FAST_BOX = rf"\[{_FAST_NUM},{_FAST_NUM},{_FAST_NUM},{_FAST_NUM}\]"
+_FAST_TRACK = re.compile(rf"[ \t]*\[(?:[ \t]*{_FAST_BOX}[ \t]*,){{7}}[ \t]*{_FAST_BOX}[ \t]*\][ \t]*")
+_FAST_TOKEN = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)")
+
+
+def parse_track(answer: str) -> list[list[Any]] | None:
+    """The reference's is_valid_list_of_lists + ast.literal_eval: a list of 8 lists of length 4
+    (values unchecked). Plain numeric answers skip the Python parser; anything else goes to it."""
+    s = answer.replace("\n", "")
+    if _FAST_TRACK.fullmatch(s):
+        try:
+            vals = [float(t) if "." in t else int(t) for t in _FAST_TOKEN.findall(s)]
+            return [vals[i : i + 4] for i in range(0, 32, 4)]
+        except ValueError:
+            pass  # an integer too long for int(): the literal parser below decides
+    try:
+        data = ast.literal_eval(s)
+    except Exception:
+        return None
+    if not isinstance(data, list) or len(data) != 8:
+        return None
+    if not all(isinstance(el, list) and len(el) == 4 for el in data):
+        return None
+    return data
+
+
+def _reference_box_iou(b1: list[Any], b2: list[Any]) -> float:
+    x0_1, y0_1, x1_1, y1_1 = b1
+    x0_2, y0_2, x1_2, y1_2 = b2
+    iw = max(0, min(x1_1, x1_2) - max(x0_1, x0_2))
+    ih = max(0, min(y1_1, y1_2) - max(y0_1, y0_2))
+    inter = iw * ih
+    union = (x1_1 - x0_1) * (y1_1 - y0_1) + (x1_2 - x0_2) * (y1_2 - y0_2) - inter
+    return 0.0 if union == 0 else inter / union
+
+
+def track_iou(pred: list[list[Any]], truth: Truth) -> float:
+    gt = [[b["x0"], b["y0"], b["x1"], b["y1"]] for b in truth["boxes"]]
+    if len(pred) != len(gt):
+        return 0.0
+    try:
+        value = float(np.mean([_reference_box_iou(p, g) for p, g in zip(pred, gt)]))
+    except Exception:
+        return 0.0
+    return value if math.isfinite(value) else 0.0
+
+
+# --- the profile ---------------------------------------------------------------------------------
+
+
+class VideoChatR1Profile:
+    name = "videochat-r1"
+    include_given = True
+
+    def score(self, task: Task, completion: str, truth: Truth) -> dict[str, float]:
+        text = completion if isinstance(completion, str) else ""
+        fn = _SCORERS.get(task.name)
+        if fn is None:
+            raise KeyError(f"the videochat-r1 profile has no rule for task {task.name!r}; use the default profile")
+        return fn(text, truth)
+
+    def read(self, task: Task, completion: str, truth: Truth) -> Read:
+        """Predictions as the reference reads them (for evaluation with this profile's parsing)."""
+        text = completion if isinstance(completion, str) else ""
+        scores = self.score(task, text, truth)
+        preds: dict[str, Any] = {}
+        for part in task.parts:
+            if part.label == "span":
+                preds[part.tag] = grounding_prediction(text)
+            elif part.label == "spanset":
+                glue = first_block(text, part.tag)
+                pairs = parse_glue(glue) if glue is not None else None
+                preds[part.tag] = None if pairs is None else [(float(a), float(b)) for a, b in pairs]
+            elif part.label == "choice":
+                block = first_block(text, part.tag)
+                letter = answer_letter(block) if block is not None else ""
+                idx = ord(letter) - ord("A") if letter else None
+                preds[part.tag] = idx if idx is not None and idx < len(truth["choices"]) else None
+            elif part.label == "boxtrack":
+                block = first_block(text.replace("\n", ""), part.tag)
+                track = parse_track(block) if block is not None else None
+                preds[part.tag] = _numeric_track(track)
+        return Read(preds, scores[FORMAT] == 1.0)
+
+
+def _numeric_track(track: list[list[Any]] | None) -> list[tuple[float, ...]] | None:
+    if track is None:
+        return None
+    try:
+        return [tuple(float(v) for v in box) for box in track]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _score_grounding(text: str, truth: Truth) -> dict[str, float]:
+    return {FORMAT: float(fullmatch_think_answer(text.strip())), "iou": grounding_iou(text, truth)}
+
+
+def _score_grounded_qa(text: str, truth: Truth) -> dict[str, float]:
+    glue = first_block(text, "glue")
+    pred = parse_glue(glue) if glue is not None else None
+    fmt = fullmatch_think_answer_glue(text.strip()) and pred is not None
+    return {
+        FORMAT: float(fmt),
+        "accuracy": accuracy(text, truth),
+        "iou": glue_iou(pred, _truth_glue(truth)) if pred is not None else 0.0,
+    }
+
+
+def _score_video_qa(text: str, truth: Truth) -> dict[str, float]:
+    return {FORMAT: float(fullmatch_think_answer(text.strip())), "accuracy": accuracy(text, truth)}
+
+
+def _score_tracking(text: str, truth: Truth) -> dict[str, float]:
+    fmt = 0.0
+    if fullmatch_think_answer(text.strip()):
+        block = first_block(text, "answer")
+        fmt = float(block is not None and parse_track(block) is not None)
+    block = first_block(text.replace("\n", ""), "answer")
+    track = parse_track(block) if block is not None else None
+    return {FORMAT: fmt, "iou": track_iou(track, truth) if track is not None else 0.0}
+
+
+_SCORERS = {
+    "temporal_grounding": _score_grounding,
+    "grounded_qa": _score_grounded_qa,
+    "video_qa": _score_video_qa,
+    "tracking": _score_tracking,
+}
+
+register_profile(VideoChatR1Profile())

@@ -1,0 +1,38 @@
+"""The TRL and verl adapters score exactly what score_batch scores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rewards import compute_score, compute_score_videochat_r1, score_one, trl_component_rewards, trl_reward
+from schemas import ground_truth, training_row
+
+ROW = {"sample_id": "c-1", "task": "temporal_grounding", "dataset": "charades-sta", "split": "test", "video_key": "93REJ",
+       "query": "person drinking from a cup.", "duration": 30.74, "span": {"start": 3.4, "end": 10.5}}
+QA = {"sample_id": "q-1", "task": "video_qa", "dataset": "nextqa", "split": "val", "video_key": "4010069381",
+      "query": "how do the two man play the instrument", "choices": ["roll", "tap", "strum", "hit", "pat"], "answer_index": 3}
+
+
+def test_verl_compute_score_on_a_training_row():
+    row = training_row(ROW, frames=[b"x"], timestamps=[0.0], fps=2.0)
+    gt = row["reward_model"]["ground_truth"]
+    out = compute_score(row["data_source"], "<think>a</think><answer>3.40 to 10.50</answer>", gt, row["extra_info"])
+    assert out == {"score": pytest.approx(2.0), "format": 1.0, "iou": pytest.approx(1.0)}
+    ref = compute_score_videochat_r1(row["data_source"], "<think>a</think><answer>3.4-10.5</answer>", json.loads(gt))
+    assert ref == {"score": 1.0, "format": 1.0, "iou": 0.0}
+
+
+def test_trl_reward_mixed_tasks_keep_order():
+    completions = ["<think>a</think><answer>D</answer>", [{"role": "assistant", "content": "<answer>3.4 to 7</answer>"}]]
+    columns = {"reward_model": [{"style": "rule", "ground_truth": json.dumps(ground_truth(QA))},
+                                {"style": "rule", "ground_truth": json.dumps(ground_truth(ROW))}]}
+    totals = trl_reward()(["p1", "p2"], completions, **columns)
+    assert totals == [2.0, pytest.approx(score_one("temporal_grounding", "<answer>3.4 to 7</answer>", ground_truth(ROW))["total"])]
+    fmt, acc = trl_component_rewards(["format", "accuracy"])
+    assert fmt(["p1", "p2"], completions, **columns) == [1.0, 0.0]
+    assert acc(["p1", "p2"], completions, **columns) == [1.0, 0.0]  # grounding has no accuracy component
+    assert fmt.__name__ == "vrft_format"
+    with pytest.raises(KeyError, match="reward_model"):
+        trl_reward()(["p"], ["c"], other=[1])
