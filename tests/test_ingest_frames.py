@@ -242,6 +242,6 @@ def test_samples_of_one_video_asking_for_other_frames_and_failed_batches_are_rej
     out = list(DecodeVideoBatch(cfg)._emit("s", items, {"duration": 2.0, "timestamps": [0.0, 1.0]}, None))
     assert out[0] == (recs[0], drafts[0], {"duration": 2.0, "timestamps": [0.0, 1.0]})
     assert out[1].tag == "rejects" and out[1].value["reason"] == "frame_plan_conflict"
-    failed = ((0, [("s", items)]), (OSError, OSError("disk full"), None))
+    failed = ((0, [("s", items)]), (OSError, "OSError('disk full')", ["Traceback ..."]))  # Beam's dead letter
     assert [(r["source_key"], r["reason"], r["detail"]) for r in _batch_rejects(failed)] == [
-        ("s0", "video_batch_failed", "OSError: disk full"), ("s1", "video_batch_failed", "OSError: disk full")]
+        ("s0", "video_batch_failed", "OSError('disk full')"), ("s1", "video_batch_failed", "OSError('disk full')")]

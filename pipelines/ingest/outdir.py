@@ -11,7 +11,7 @@ import os
 import shutil
 from typing import Any
 
-from pipelines.ingest.parquet_io import is_temp
+from pipelines.ingest.parquet_io import is_temp, temp_name
 
 TABLES = ("samples", "videos", "rejects")
 MANIFEST = "manifest.json"
@@ -68,6 +68,8 @@ def prepare(out: str, identity: dict[str, Any], overwrite: bool = False, resume:
             _remove(path)
     for table in TABLES:
         os.makedirs(os.path.join(out, table), exist_ok=True)
-    with open(os.path.join(out, RUN_FILE), "w") as f:
+    tmp = temp_name(os.path.join(out, RUN_FILE))
+    with open(tmp, "w") as f:
         json.dump(identity, f, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(out, RUN_FILE))
     return kept

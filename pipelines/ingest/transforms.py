@@ -145,8 +145,8 @@ class _KeyByVideoFn(beam.DoFn):
 
 def _batch_rejects(failed) -> Iterator[dict[str, Any]]:
     """A batch whose worker failed outright: every sample in it is rejected, none is lost."""
-    (_, videos), error = failed
-    detail = f"{error[0].__name__}: {error[1]}" if isinstance(error, tuple) and len(error) > 1 else str(error)
+    (_, videos), error = failed  # error: (exception type, repr of the exception, traceback lines)
+    detail = str(error[1]) if isinstance(error, tuple) and len(error) > 1 else str(error)
     for key, items in videos:
         for rec, draft in items:
             yield reject_row(rec, "video_batch_failed", detail, id_of(rec, draft), key)
