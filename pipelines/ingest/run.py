@@ -115,6 +115,20 @@ def describe(p: beam.Pipeline) -> list[str]:
     return lines
 
 
+def resolved_frame_policy(cfg: IngestConfig) -> dict[str, Any] | None:
+    """The whole frame policy the run uses (defaults + overrides), checked before anything starts."""
+    if not cfg.frames:
+        return None
+    from dataclasses import asdict
+
+    from pipelines.video import FramePolicy
+
+    try:
+        return asdict(FramePolicy(**cfg.frame_policy))
+    except (TypeError, ValueError) as err:
+        raise IngestError(str(err)) from None
+
+
 def check_inputs(cfg: IngestConfig) -> None:
     adapter = get_adapter(cfg.dataset)
     local = [p for p in (*cfg.source.annotations, cfg.source.durations, cfg.source.videos) if p and "://" not in p]
@@ -139,6 +153,7 @@ def run_ingest(cfg: IngestConfig, beam_args: Sequence[str] = (), runner: str = L
         validate_remote(options)
     if not remote:
         check_inputs(cfg)
+    frame_policy = resolved_frame_policy(cfg)
     if dry_run:  # Beam's own flag: its validators then skip every network check (GCS buckets)
         options.view_as(TestOptions).dry_run = True
     shown = options.get_all_options(drop_default=True)
@@ -161,7 +176,7 @@ def run_ingest(cfg: IngestConfig, beam_args: Sequence[str] = (), runner: str = L
     manifest_mod.ensure_tables(cfg.out)
     timings = {"build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3)}
     extra = {"dataset": cfg.dataset, "resumed_video_parts": kept}
-    options_out = {**cfg.to_dict(), "runner": runner_name, "beam_args": list(beam_args)}
+    options_out = {**cfg.to_dict(), "frame_policy": frame_policy, "runner": runner_name, "beam_args": list(beam_args)}
     manifest = manifest_mod.build(cfg.out, input_count, options_out, timings, extra)
     n_in, n_videos = manifest["counts"]["input"], manifest["videos"]["written"] + manifest["videos"]["failed"]
     timings.update(
