@@ -132,7 +132,7 @@ def normalize(draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duratio
         row[col] = [tidy(v) for v in value] if isinstance(value, (list, tuple)) else tidy(value)
     row["duration"] = _number_or_none(probed_duration if probed_duration is not None else row["duration"])
 
-    repairs: list[str] = []
+    repairs: list[str] = list(draft.get("repairs") or [])  # what the adapter had to assume
     for col in single:
         row[col], done = clip_interval(row[col], row["duration"], policy.clip_tolerance_s)
         repairs += done

@@ -222,13 +222,18 @@ def test_videochat_r1_grounded_qa_and_tracking_files(videochat):
     expected = {}
     for i, item in enumerate(json.loads(gqa.read_text())):
         expected[(gqa.name, f"[{i}]")] = spans_outcome(item["glue"], item["duration"])
-    # tracking records need their sequence folder to time the boxes; none is given here
-    for i in range(len(json.loads(got.read_text()))):
-        expected[(got.name, f"[{i}]")] = ({"sequence_missing"}, set())
+    # without --videos the tracking boxes are written with assumed times (one frame apart), and say so
+    tracks = json.loads(got.read_text())
+    for i in range(len(tracks)):
+        expected[(got.name, f"[{i}]")] = (set(), {"box_times_assumed"})
     check(out, expected)
     first = written(out)[(gqa.name, "[0]")]
     assert first["choices"][:2] == ["share with the girl", "approach lady sitting there"]
     assert first["answer_index"] == 2 and first["video_key"] == "4882821564"
+    track = written(out)[(got.name, "[7]")]
+    assert track["task"] == "tracking" and track["query"] == tracks[7]["object"]
+    assert [[b["x0"], b["y0"], b["x1"], b["y1"]] for b in track["boxes"]] == tracks[7]["gt"]
+    assert [b["t"] for b in track["boxes"]] == [k / 10 for k in range(8)]
 
 
 @pytest.fixture(scope="module")

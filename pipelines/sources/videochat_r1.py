@@ -7,7 +7,10 @@
   the sequence: its folder is looked up by name under --videos (a GOT-10k split folder) and the
   frames are chosen by the GOT-10k rule (`pipelines.sources.got10k`). Where the folder has its
   groundtruth, the boxes must agree with it (else `boxes_disagree_with_sequence`, i.e. the rule did
-  not find the reference's frames); without the folder the record is `sequence_missing`.
+  not find the reference's frames). With --videos but no folder for it, the record is
+  `sequence_missing`. Without --videos (labels only), the boxes are written with assumed times, one
+  frame apart at 10 fps, and the repair `box_times_assumed` says so: enough to score and evaluate
+  the boxes, not to align them with frames.
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
             continue
         items = data if isinstance(data, list) else [data]
         for i, item in enumerate(items):
-            context: dict[str, Any] = {}
+            context: dict[str, Any] = {"videos_given": bool(opts.videos)}
             if isinstance(item, dict) and "gt" in item and opts.videos:
                 seq_dir = os.path.join(opts.videos, os.path.basename(str(item.get("path", "")).rstrip("/")))
-                context = {"dir": seq_dir, "sequence": got10k.read_sequence(seq_dir)}
+                context.update(dir=seq_dir, sequence=got10k.read_sequence(seq_dir))
             yield RawRecord(NAME, os.path.basename(path), f"[{i}]", item, split_from_name(path, opts.split), context)
 
 
@@ -59,11 +62,21 @@ def draft_grounded_qa(item: dict[str, Any]) -> Draft:
 
 def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
     seq = context.get("sequence")
-    if not seq or not seq["frames"]:
-        raise Rejected("sequence_missing", f"sequence folder {os.path.basename(str(item.get('path')))} not found under --videos")
     gt = item["gt"]
     if not isinstance(gt, list) or len(gt) != got10k.N_FRAMES or not all(isinstance(b, list) and len(b) == 4 for b in gt):
         raise Rejected("boxes_malformed", f"expected {got10k.N_FRAMES} boxes [x0, y0, x1, y1]")
+    name = os.path.basename(str(item.get("path", "")).rstrip("/"))
+    if not seq or not seq["frames"]:
+        if context.get("videos_given"):
+            raise Rejected("sequence_missing", f"sequence folder {name} not found under --videos")
+        return {
+            "task": "tracking",
+            "video_key": name,
+            "query": item.get("object"),
+            "boxes": [{"t": k / got10k.FPS, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for k, b in enumerate(gt)],
+            "repairs": ["box_times_assumed"],
+            "media": video_media(name),
+        }
     if seq["groundtruth"]:
         got10k.check_sequence(seq)
     chosen = got10k.pick_frames(got10k.visible_frames(seq) if seq["groundtruth"] else list(range(len(seq["frames"]))))
