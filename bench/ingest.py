@@ -11,15 +11,14 @@ times are medians. Prints per-video times and ratios and the overall ratio (targ
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, real_data_dir  # noqa: E402
 
 import ffmpeg  # noqa: E402
 
@@ -27,11 +26,6 @@ from pipelines.video import FramePolicy, VideoError, process_video  # noqa: E402
 from pipelines.video import decord_job  # noqa: E402
 from pipelines.video.worker import default_pool  # noqa: E402
 
-
-def real_data_dir() -> Path:
-    """$VRFT_REAL_DATA, else ../shared/data/real next to the checkout (as tests/conftest.py)."""
-    env = os.environ.get("VRFT_REAL_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data" / "real"
 
 
 def real_videos(real: Path) -> list[Path]:

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, real_data_dir  # noqa: E402
 
 import schemas  # noqa: E402
 from pipelines.ingest import IngestConfig, run_ingest  # noqa: E402
@@ -29,10 +29,6 @@ from pipelines.ingest.parquet_io import write_rows  # noqa: E402
 from pipelines.normalize import RepairPolicy, normalize  # noqa: E402
 from pipelines.sources import Rejected, SourceOptions, get_adapter  # noqa: E402
 
-
-def real_data_dir() -> Path:
-    env = os.environ.get("VRFT_REAL_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data" / "real"
 
 
 def baseline(source: SourceOptions, out: str) -> int:
