@@ -22,24 +22,17 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-# The reference's video plan (VideoChat-R1 passes total_pixels and min_pixels per video).
-FPS, MIN_FRAMES, MAX_FRAMES = 2.0, 4, 768
-MIN_PIXELS, TOTAL_PIXELS, MAX_PIXELS = 16 * 28 * 28, 3584 * 28 * 28, 768 * 28 * 28
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, real_data_dir  # noqa: E402
 
 
 def reference_plan(total_frames: int, video_fps: float, height: int, width: int) -> tuple[list[int], int, int]:
-    """Frame indices and the (height, width) the reference would feed: 2 fps, even count, pixel budget."""
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import smart_resize
+    """Frame indices and the (height, width) the reference would feed: 2 fps, even count, pixel budget
+    (the same rule ingestion plans with, pipelines.video.plan)."""
+    from pipelines.video.plan import plan_frames
 
-    n = min(max(total_frames / video_fps * FPS, MIN_FRAMES), MAX_FRAMES, total_frames)
-    n = max(2, int(n // 2 * 2))
-    indices = [round(i * (total_frames - 1) / (n - 1)) for i in range(n)]
-    max_pixels = max(min(MAX_PIXELS, TOTAL_PIXELS / n * 2), int(MIN_PIXELS * 1.05))
-    h, w = smart_resize(height, width, factor=28, min_pixels=MIN_PIXELS, max_pixels=max_pixels)
-    return indices, h, w
+    plan = plan_frames(total_frames / video_fps, video_fps, width, height)
+    return [min(total_frames - 1, round(t * video_fps)) for t in plan.timestamps], plan.height, plan.width
 
 
 def decode_reference(path: str, indices: list[int], h: int, w: int):
@@ -58,14 +51,9 @@ def decode_reference(path: str, indices: list[int], h: int, w: int):
 def find_video(arg: str | None, tmp: Path) -> Path:
     if arg:
         return Path(arg)
-    try:
-        from tests.conftest import real_data_dir
-
-        real = real_data_dir() / "videos" / "univtg" / "charades.mp4"
-        if real.is_file():
-            return real
-    except ImportError:
-        pass
+    real = real_data_dir() / "videos" / "univtg" / "charades.mp4"
+    if real.is_file():
+        return real
     out = tmp / "clip.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=480x270:rate=15:duration=30",
                     "-pix_fmt", "yuv420p", str(out)], check=True)
@@ -160,7 +148,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--video")
     ap.add_argument("--examples", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=6)
     args = ap.parse_args()
 
     from train.tiny_model import save_tiny_model
@@ -184,9 +172,10 @@ def main() -> None:
               f"thread does both ahead of time: see 'data' below.")
 
         times = time_steps(model_dir, tmp, args.steps)
-        print(f"GRPO step on the tiny model (toy shards: 2 prompts x G=4, 8 new tokens; mean of {args.steps} steps):")
+        print(f"GRPO step on the tiny model (toy shards: 2 prompts x G=4, 8 new tokens; median of {args.steps} steps;"
+              " a shared CPU makes single steps noisy):")
         for key, values in times.items():
-            mean = statistics.mean(values)
+            mean = statistics.median(values)
             unit = "tokens/s" if key == "tokens_per_second" else "ms"
             shown = mean if unit == "tokens/s" else mean * 1000
             print(f"  {key.removeprefix('time/'):<18} {shown:10.1f} {unit}")
