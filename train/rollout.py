@@ -1,6 +1,6 @@
 """The rollout container and the two model calls of GRPO: sample G completions, score tokens.
 
-Shapes: P prompts per step, G completions each, B = P * G rows ordered prompt-major (rows g*... of
+Shapes: P prompts per step, G completions each, B = P * G rows ordered prompt-major (the rows of
 prompt p are p*G .. p*G+G-1), Lp = padded prompt width, Lc = completion width (<= max_new_tokens).
 """
 
