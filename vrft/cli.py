@@ -19,6 +19,8 @@ COMMANDS = (
     "ingest",
     "rewards",
     "show",
+    "tiny-model",
+    "train",
     "demo",
 )
 
