@@ -70,7 +70,7 @@ def test_time_positions_change_the_logits(model_and_processor):
     """Same frames, told 0.5 fps vs 2 fps: different temporal positions, different next-token logits."""
     model, proc = model_and_processor
     slow, fast = (encode_example(proc, example(fps=f)) for f in (0.5, 2.0))
-    assert torch.equal(slow.pixel_values_videos, fast.pixel_values_videos)
+    assert torch.equal(slow.video_patches, fast.video_patches)
     diff = (prompt_logits(model, proc, slow) - prompt_logits(model, proc, fast)).abs().max().item()
     assert diff > 1e-3
 
