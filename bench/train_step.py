@@ -5,13 +5,14 @@ against the same examples decoded from the video on the fly, the Qwen reference'
 
 The video is --video, else the real Charades clip (found like tests/conftest.py finds the real data),
 else a 30 s clip made with ffmpeg. The two data paths, per example, same examples, same process:
-  vrft       Parquet row -> decode the stored JPEGs -> uint8 patches in the processor's layout + prompt
-             tokens (train/inputs.py encode_example): no float pixel math on the CPU.
+  vrft       Parquet row -> decode the stored JPEGs (uint8 frames) + the prompt tokens, grid and time per
+             patch (train/inputs.py encode_example): no pixel math on the CPU.
   reference  decord decode of the planned frames + bicubic resize, then the model's processor on them
              (chat template, rescale + normalize + patchify in float on the CPU, tokens), told the fps.
              Its `do_resize=False` spares it a second resize the reference pays: the ratio is conservative.
-Normalization did not vanish, it moved: the trainer applies it to the step's uint8 patches on the model's
-device (a GPU in real training) as its own phase, `normalize`. The table prints what it costs on this
+The pixel math did not vanish, it moved: the trainer cuts the step's uint8 frames into the processor's
+patch layout and rescales + normalizes them on the model's device (a GPU in real training: one transfer
+of uint8 and two cheap ops) as its own phase, `normalize`. The table prints what that costs on this
 machine's CPU for the same examples, and the ratio if it were paid on the CPU too (CPU-only training).
 The step is timed on toy shards (small frames): the tiny model is for timing the loop, not the vision.
 """
@@ -124,7 +125,7 @@ def time_data_paths(model_dir: Path, shard: Path, video: Path, plan: dict) -> di
         t1 = clock()
         fast = encode_example(proc, ex)
         t2 = clock()
-        device_pixels([fast], torch.device("cpu"))
+        device_pixels([fast], torch.device("cpu"))  # what the step's 'normalize' phase does, on this CPU
         t3 = clock()
         parts["vrft"]["frames"].append(t1 - t0)
         parts["vrft"]["encode"].append(t2 - t1)
@@ -144,14 +145,15 @@ def print_data_paths(data: dict[str, dict[str, float]], examples: int) -> None:
     v, r = data["vrft"], data["reference"]
     print(f"data phase per example, median of {examples} examples, one worker (ms):")
     print(f"  {'':<11}{'frames':>10}{'encode':>10}{'data phase':>12}   frames: JPEG decode | video decode + resize;"
-          f" encode: patches + tokens | processor")
+          f" encode: tokens | processor")
     vrft, ref = v["frames"] + v["encode"], r["frames"] + r["encode"]
     print(f"  {'vrft':<11}{v['frames'] * 1e3:10.1f}{v['encode'] * 1e3:10.1f}{vrft * 1e3:12.1f}")
     print(f"  {'reference':<11}{r['frames'] * 1e3:10.1f}{r['encode'] * 1e3:10.1f}{ref * 1e3:12.1f}")
     norm = v["normalize (CPU)"]
-    print(f"  data phase speed-up: {ref / vrft:.1f}x (target >= 10x). Normalization moved to the step's 'normalize'"
-          f" phase on the model's device; on this CPU it costs {norm * 1e3:.1f} ms per example, and paid there the"
-          f" speed-up would be {ref / (vrft + norm):.1f}x. In the loop the prefetch thread does the data phase ahead.")
+    print(f"  data phase speed-up: {ref / vrft:.1f}x (target >= 10x). The pixel math (patch layout, rescale,"
+          f" normalize) moved to the step's 'normalize' phase on the model's device; on this CPU it costs"
+          f" {norm * 1e3:.1f} ms per example, and paid there the speed-up would be {ref / (vrft + norm):.1f}x."
+          f" In the loop the prefetch thread does the data phase ahead.")
 
 
 def time_steps(model_dir: Path, tmp: Path, steps: int) -> dict[str, list[float]]:
@@ -202,8 +204,8 @@ def main() -> None:
             unit = "tokens/s" if key == "tokens_per_second" else "ms"
             shown = mean if unit == "tokens/s" else mean * 1000
             print(f"  {key.removeprefix('time/'):<18} {shown:10.1f} {unit}")
-        print("  (normalize = the step's uint8 patches to the model's device + rescale/normalize there; the device"
-              " is this CPU here)")
+        print("  (normalize = the step's uint8 frames to the model's device, patchified and normalized there; the"
+              " device is this CPU here)")
         if not math.isfinite(times["step_seconds"][0]):
             raise SystemExit("bench failed")
 

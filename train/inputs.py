@@ -1,9 +1,9 @@
-"""Model inputs from decoded examples: the processor's layout and time positions, without its CPU float math.
+"""Model inputs from decoded examples: what the model's processor makes, without its CPU pixel math.
 
-The data worker (`encode_example`) turns the stored frames into uint8 patches in the video processor's
-exact layout (train/patches.py) and builds the prompt tokens with the processor's own text pieces:
-chat template, its video-token expansion for the patch grid, its tokenizer and token types. Pixels are
-normalized later, on the model's device, for all prompts of a step at once (`device_pixels`).
+The data worker (`encode_example`) builds the prompt tokens with the processor's own text pieces (chat
+template, its video-token expansion for the patch grid, its tokenizer and token types) and keeps the
+decoded frames as uint8. Their pixel values (the processor's patch layout, rescaled and normalized) are
+made on the model's device, for all prompts of a step at once (`device_pixels`, train/patches.py).
 `check_against_processor` runs the processor itself on a small video at start-up and refuses to train
 if the two disagree (a processor whose layout differs, or a transformers upgrade that changed it).
 
@@ -25,20 +25,19 @@ import numpy as np
 import torch
 
 from train.data import Example
-from train.patches import PixelNorm, grid_thw, normalize_patches, patch_geometry, patchify_uint8
+from train.patches import PixelSpec, video_pixels
 
 VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
 
 
 @dataclass
 class PromptInputs:
-    """One prompt, encoded (no padding). Lp = prompt tokens, N = video patches, D = patch dim."""
+    """One prompt, encoded (no padding). Lp = prompt tokens; the video is example.frames, uint8 [T, H, W, 3]."""
 
-    example: Example                  # what it was built from (truth, ids, for scoring and logs)
+    example: Example                  # what it was built from: frames, truth, ids (for scoring and logs)
     input_ids: torch.Tensor           # [Lp] long
     mm_token_type_ids: torch.Tensor   # [Lp] long: 0 text, 2 video
-    video_patches: torch.Tensor       # [N, D] uint8 in the processor's patch layout, not normalized
-    pixel_norm: PixelNorm             # how `device_pixels` turns the patches into the processor's floats
+    pixel_spec: PixelSpec             # how `device_pixels` turns the frames into the processor's pixel values
     video_grid_thw: torch.Tensor      # [1, 3] long: temporal patches, height patches, width patches
     second_per_grid_ts: torch.Tensor  # [1] float: seconds per temporal patch
 
@@ -64,11 +63,14 @@ def chat_messages(messages: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def _check_example(processor, example: Example) -> None:
-    P, _, M = patch_geometry(processor.video_processor)
-    t, h, w = example.frames.shape[:3]
-    if t < 1 or h % (P * M) or w % (P * M):
+    factor = PixelSpec.of(processor.video_processor).grid_factor
+    t, h, w, c = example.frames.shape
+    if t < 1 or c != 3 or example.frames.dtype != np.uint8:
+        raise ValueError(f"sample {example.sample_id}: frames must be uint8 [T>0, H, W, 3], got "
+                         f"{example.frames.dtype} {list(example.frames.shape)}")
+    if h % factor or w % factor:
         raise ValueError(
-            f"sample {example.sample_id}: frames {w}x{h} are not on the {P * M}-pixel grid the shards promise"
+            f"sample {example.sample_id}: frames {w}x{h} are not on the {factor}-pixel grid the shards promise"
         )
     if example.fps <= 0:
         raise ValueError(f"sample {example.sample_id}: sampled fps must be > 0, got {example.fps}")
@@ -79,11 +81,10 @@ def _chat_text(processor, example: Example) -> str:
 
 
 def encode_example(processor, example: Example) -> PromptInputs:
-    """Stored frames -> uint8 patches, and the prompt tokens the processor would make for them."""
+    """The prompt tokens, patch grid and time per patch the processor would make for the stored frames."""
     _check_example(processor, example)
-    vp = processor.video_processor
-    P, Tp, M = patch_geometry(vp)
-    grid = torch.tensor([grid_thw(*example.frames.shape[:3], P, Tp)])
+    spec = PixelSpec.of(processor.video_processor)
+    grid = torch.tensor([spec.grid(*example.frames.shape[:3])])
     text = _chat_text(processor, example)
     if text.count(processor.video_token) != 1:
         raise ValueError(f"sample {example.sample_id}: the prompt must hold exactly one video, got "
@@ -96,16 +97,15 @@ def encode_example(processor, example: Example) -> PromptInputs:
         example=example,
         input_ids=torch.tensor(ids[0], dtype=torch.long),
         mm_token_type_ids=torch.tensor(processor.create_mm_token_type_ids(ids)[0], dtype=torch.long),
-        video_patches=patchify_uint8(example.frames, P, Tp, M),
-        pixel_norm=PixelNorm.of(vp),
+        pixel_spec=spec,
         video_grid_thw=grid,
-        second_per_grid_ts=torch.tensor([Tp / example.fps], dtype=torch.float32),
+        second_per_grid_ts=torch.tensor([spec.temporal_patch_size / example.fps], dtype=torch.float32),
     )
 
 
 def processor_inputs(processor, example: Example) -> dict[str, torch.Tensor]:
     """What the model's processor itself makes of the example (the slow path: float math on the CPU),
-    told the stored fps through `video_metadata`: the reference `encode_example` is checked against."""
+    told the stored fps through `video_metadata`. `encode_example` + `device_pixels` must equal it."""
     from transformers.video_utils import VideoMetadata
 
     _check_example(processor, example)
@@ -121,11 +121,11 @@ def processor_inputs(processor, example: Example) -> dict[str, torch.Tensor]:
 
 def check_against_processor(processor) -> None:
     """Encode a small synthetic video (odd frame count, non-square, 0.7 fps) both ways; raise if the
-    fast path's tokens, grid, time or pixels differ from the processor's."""
+    fast path's tokens, grid, time or pixels differ from the processor's (a few ms, at start-up)."""
     import schemas
 
-    P, _, M = patch_geometry(processor.video_processor)
-    frames = np.random.default_rng(0).integers(0, 256, size=(3, 2 * P * M, 3 * P * M, 3), dtype=np.uint8)
+    factor = PixelSpec.of(processor.video_processor).grid_factor
+    frames = np.random.default_rng(0).integers(0, 256, size=(3, 2 * factor, 3 * factor, 3), dtype=np.uint8)
     example = Example(
         index=0, sample_id="self-check", task="", video_key="", frames=frames, timestamps=[0.0, 1 / 0.7, 2 / 0.7],
         fps=0.7, truth={}, messages=[{"role": "user", "content": f"{schemas.VIDEO_PLACEHOLDER}\nWhat happens?"}],
@@ -134,7 +134,7 @@ def check_against_processor(processor) -> None:
     pixels = device_pixels([fast], torch.device("cpu"))[0]
     same = {
         "input_ids": torch.equal(fast.input_ids, slow["input_ids"][0]),
-        "mm_token_type_ids": torch.equal(fast.mm_token_type_ids, slow["mm_token_type_ids"][0].long()),
+        "mm_token_type_ids": torch.equal(fast.mm_token_type_ids, slow["mm_token_type_ids"][0]),
         "video_grid_thw": torch.equal(fast.video_grid_thw, slow["video_grid_thw"]),
         "second_per_grid_ts": torch.equal(fast.second_per_grid_ts, slow["second_per_grid_ts"]),
         "pixel_values_videos": pixels.shape == slow["pixel_values_videos"].shape
@@ -142,19 +142,18 @@ def check_against_processor(processor) -> None:
     }
     if not all(same.values()):
         raise ValueError(
-            f"the uint8 patch path disagrees with {type(processor.video_processor).__name__} on "
+            f"the device-side pixel path disagrees with {type(processor.video_processor).__name__} on "
             f"{', '.join(k for k, ok in same.items() if not ok)}: this processor is not supported"
         )
 
 
 def device_pixels(prompts: Sequence[PromptInputs], device: torch.device) -> list[torch.Tensor]:
-    """Each prompt's patches normalized on `device` ([N_p, D] float32): the uint8 patches of all prompts
-    go over in one transfer and are normalized in one op, once per step."""
-    norms = {p.pixel_norm for p in prompts}
-    if len(norms) != 1:
-        raise ValueError(f"prompts encoded with different pixel normalizations: {norms}")
-    pixels = normalize_patches(torch.cat([p.video_patches for p in prompts]), norms.pop(), device=device)
-    return list(pixels.split([p.video_patches.shape[0] for p in prompts]))
+    """Each prompt's pixel values [N_p, D] float32 on `device`, as the processor makes them: the uint8
+    frames go over, are patchified there and normalized in one op, once per step."""
+    specs = {p.pixel_spec for p in prompts}
+    if len(specs) != 1:
+        raise ValueError(f"prompts encoded for different processors: {specs}")
+    return video_pixels([p.example.frames for p in prompts], specs.pop(), device)
 
 
 def video_tensors(
@@ -174,7 +173,7 @@ def collate_prompts(
     prompts: Sequence[PromptInputs], pad_id: int, pixels: Sequence[torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Left-padded batch of P prompts for generation: input_ids/attention_mask/mm_token_type_ids [P, Lp]
-    (on the CPU) and the video tensors (on the device of `pixels`; normalized here on the CPU if not given)."""
+    (on the CPU) and the video tensors (on the device of `pixels`; made here on the CPU if not given)."""
     width = max(p.input_ids.numel() for p in prompts)
     ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(prompts), width), dtype=torch.long)

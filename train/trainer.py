@@ -1,11 +1,11 @@
 """GRPO for video LMs on curated shards: the training loop, one step as named phases.
 
 Algorithm (Shao et al. 2024, as VideoChat-R1 uses it). Each step, for P prompts per process:
-  data         take the next P examples; a worker thread has already decoded their JPEG frames into uint8
-               patches in the processor's layout and built the prompt tokens (chat template, video tokens,
-               time positions from the stored fps), with no float pixel math on the CPU
-  normalize    the P prompts' uint8 patches go to the model's device in one transfer and are rescaled and
-               normalized there in one op (the processor's arithmetic; train/patches.py)
+  data         take the next P examples; a worker thread has already decoded their JPEG frames (uint8) and
+               built the prompt tokens with the processor's text pieces (chat template, video tokens, time
+               positions from the stored fps); no pixel math on the CPU
+  normalize    the P prompts' uint8 frames go to the model's device, are cut into the processor's patch
+               layout and rescaled + normalized there in one op (the processor's arithmetic; train/patches.py)
   rollout      sample G completions per prompt from the current policy (left padding, temperature, top-p)
   score        reward each completion with the task's reward (rewards.score_batch, per task in the batch)
   advantages   A = (r - mean_group) / (std_group + 1e-4)  (or the batch std, or no scaling)
@@ -89,7 +89,7 @@ class GRPOTrainer:
 
         m = config.model
         self.processor = load_processor(m.path)
-        check_against_processor(self.processor)  # the uint8 patch path must equal this processor's output
+        check_against_processor(self.processor)  # the device-side pixel path must equal this processor's
         self._worker_processor = load_processor(m.path)  # the prefetch thread's own copy (tokenizers are not shared)
         policy = prepare_policy(load_model(m, weights_dtype(m)), m)
         self.ref = load_reference(m, config.loss.beta, self.device)

@@ -1,5 +1,5 @@
-"""The uint8 patch path equals the model's processor: same tokens, token types, grid, time per patch,
-and (after normalization on the device) the same pixels, for every frame shape the shards can hold."""
+"""The fast path equals the model's processor: same tokens, token types, grid, time per patch, and
+(patchified and normalized on the device) the same pixels, for every frame shape the shards can hold."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import train.inputs
 from train.data import decode_row
 from train.inputs import check_against_processor, device_pixels, encode_example, processor_inputs
 from train.model import load_processor
-from train.patches import PixelNorm, normalize_patches, patchify_uint8
+from train.patches import PixelSpec, patchify, video_pixels
 from train.toy import toy_row
 
 SHAPES = [  # (frames, height, width): even and odd T, one frame, square, portrait, landscape, real-size
@@ -50,7 +50,6 @@ def noisy_example(index: int, frames: int, height: int, width: int, fps: float):
 
 def assert_same_as_processor(proc, ex):
     fast, slow = encode_example(proc, ex), processor_inputs(proc, ex)
-    assert fast.video_patches.dtype == torch.uint8
     assert torch.equal(fast.input_ids, slow["input_ids"][0])
     assert torch.equal(fast.mm_token_type_ids, slow["mm_token_type_ids"][0])
     assert torch.equal(fast.video_grid_thw, slow["video_grid_thw"])
@@ -74,7 +73,7 @@ def test_fast_path_equals_the_processor(processor, shape, fps):
 def test_geometry_and_constants_come_from_the_processor_config(odd_processor, shape):
     """Nothing is hard-coded: patch 16, Tp 3 (T padded by 1 or 2 repeated frames), merge 3, other mean/std/scale."""
     fast = assert_same_as_processor(odd_processor, noisy_example(1, *shape, fps=1.5))
-    assert fast.video_patches.shape[1] == 3 * 3 * 16 * 16
+    assert device_pixels([fast], torch.device("cpu"))[0].shape[1] == 3 * 3 * 16 * 16
     assert fast.second_per_grid_ts.tolist() == pytest.approx([3 / 1.5])
 
 
@@ -84,25 +83,26 @@ def test_patchify_is_the_processors_layout_bit_for_bit(processor):
     out = processor.video_processor(
         videos=[frames], do_resize=False, do_rescale=False, do_normalize=False, return_tensors="pt",
     )
-    assert torch.equal(patchify_uint8(frames, 14, 2, 2).float(), out["pixel_values_videos"])
+    patches = patchify(torch.from_numpy(frames), PixelSpec.of(processor.video_processor))
+    assert patches.dtype == torch.uint8
+    assert torch.equal(patches.float(), out["pixel_values_videos"])
 
 
-def test_normalization_runs_on_the_target_dtype_and_device(processor):
-    patches = patchify_uint8(np.full((2, 28, 28, 3), 255, dtype=np.uint8), 14, 2, 2)
-    norm = PixelNorm.of(processor.video_processor)
-    out = normalize_patches(patches, norm, torch.bfloat16, torch.device("cpu"))
-    assert out.dtype == torch.bfloat16 and out.shape == patches.shape
-    expected = [(1 - m) / s for m, s in zip(processor.video_processor.image_mean, processor.video_processor.image_std)]
-    per_channel = out.float().view(out.shape[0], 3, -1)
-    for c in range(3):
-        assert torch.allclose(per_channel[:, c], torch.tensor(expected[c]), atol=2e-2)
+def test_several_videos_are_normalized_together_each_in_its_own_rows(processor):
+    """One op over videos of different sizes, split back per video; white frames give (1 - mean) / std."""
+    vp = processor.video_processor
+    videos = [np.full((2, 28, 28, 3), 255, dtype=np.uint8), np.full((3, 56, 28, 3), 255, dtype=np.uint8)]
+    out = video_pixels(videos, PixelSpec.of(vp), torch.device("cpu"), torch.bfloat16)
+    assert [o.shape for o in out] == [(4, 1176), (16, 1176)] and all(o.dtype == torch.bfloat16 for o in out)
+    expected = torch.tensor([(1 - m) / s for m, s in zip(vp.image_mean, vp.image_std)]).repeat_interleave(392)
+    assert all(torch.allclose(o.float(), expected.expand_as(o), atol=2e-2) for o in out)
 
 
 def test_the_start_up_check_catches_a_layout_that_differs(processor, monkeypatch):
     check_against_processor(processor)  # the real path passes
-    swapped = lambda frames, P, Tp, M: patchify_uint8(frames[:, :, :, ::-1].copy(), P, Tp, M)  # noqa: E731 (BGR)
-    monkeypatch.setattr(train.inputs, "patchify_uint8", swapped)
-    with pytest.raises(ValueError, match="disagrees with Qwen2VLVideoProcessor on pixel_values_videos"):
+    bgr = lambda videos, spec, device: video_pixels([v[..., ::-1].copy() for v in videos], spec, device)  # noqa: E731
+    monkeypatch.setattr(train.inputs, "video_pixels", bgr)
+    with pytest.raises(ValueError, match="pixel path disagrees with Qwen2VLVideoProcessor on pixel_values_videos:"):
         check_against_processor(processor)
 
 
