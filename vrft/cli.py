@@ -21,6 +21,7 @@ COMMANDS = (
     "show",
     "tiny-model",
     "train",
+    "eval",
     "demo",
 )
 
