@@ -21,7 +21,8 @@ Where vrft departs from the paper's code, and why:
   * every log-prob forward gets the video tensors, `mm_token_type_ids` and `second_per_grid_ts` (the
     reference omits second_per_grid_ts, exact only at exactly 2 fps; transformers 5.x without
     mm_token_type_ids silently uses 1-D positions; TRL 1.16 drops the video altogether);
-  * frames come decoded from shards with their real sampled fps; no video is decoded in the loop;
+  * frames come decoded from shards with their real sampled fps; no video is decoded in the loop, and
+    the processor's pixel math runs on the model's device (same values; checked against it at start-up);
   * several prompts per process per step, gradients accumulated over micro-batches; the loss is
     normalised over the whole rollout batch, so the micro-batch size does not change the update;
   * the sampling config is complete (transformers 5.x fills unset fields from the checkpoint's
