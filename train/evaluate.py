@@ -203,7 +203,7 @@ def evaluate_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, 
     """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions."""
     import torch
 
-    from train.inputs import encode_example
+    from train.inputs import check_against_processor, encode_example
     from train.model import load_model, load_processor
     from train.rollout import generate
 
@@ -211,6 +211,7 @@ def evaluate_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, 
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     model = load_model(_model_cfg(model_dir), dtype).to(device).eval()
     processor = load_processor(str(model_dir))
+    check_against_processor(processor)  # pixels are made on the device: they must be the processor's
     config = greedy_config(model, max_new_tokens)
     path = out / "predictions.jsonl"
     done = load_predictions(path)

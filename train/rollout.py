@@ -11,7 +11,7 @@ from typing import Sequence
 
 import torch
 
-from train.inputs import PromptInputs, collate_prompts, video_tensors
+from train.inputs import PromptInputs, collate_prompts, device_pixels, video_tensors
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Rollout:
     """Everything the phases after generation need, filled in phase by phase."""
 
     prompts: list[PromptInputs]         # P processed prompts
+    pixels: list[torch.Tensor]          # P normalized [N_p, D] video patches on the model's device
     group_size: int                     # G
     prompt_index: torch.Tensor          # [B] long: which prompt each row answers
     input_ids: torch.Tensor             # [B, Lp + Lc] prompt (left-padded) + completion (right-padded)
@@ -54,7 +55,7 @@ class Rollout:
             "input_ids": self.input_ids[rows],
             "attention_mask": self.attention_mask[rows],
             "mm_token_type_ids": self.mm_token_type_ids[rows],
-            **video_tensors(self.prompts, which),
+            **video_tensors(self.prompts, which, self.pixels),
         }
         return {k: v.to(device) for k, v in out.items()}
 
@@ -99,10 +100,15 @@ def completion_mask(completions: torch.Tensor, eos: Sequence[int]) -> tuple[torc
 
 
 @torch.no_grad()
-def generate(model, processor, prompts: list[PromptInputs], gen_config, device: torch.device) -> Rollout:
-    """Sample G completions for each of P prompts (left padding, the video tensors on every call)."""
+def generate(
+    model, processor, prompts: list[PromptInputs], gen_config, device: torch.device,
+    pixels: list[torch.Tensor] | None = None,
+) -> Rollout:
+    """Sample G completions for each of P prompts (left padding, the video tensors on every call).
+    `pixels`: the prompts' `device_pixels` on `device`, made here when not given."""
     G = gen_config.num_return_sequences
-    batch = collate_prompts(prompts, processor.tokenizer.pad_token_id)
+    pixels = device_pixels(prompts, device) if pixels is None else pixels
+    batch = collate_prompts(prompts, processor.tokenizer.pad_token_id, pixels)
     batch = {k: v.to(device) for k, v in batch.items()}
     sequences = model.generate(**batch, generation_config=gen_config)          # [B, Lp + Lc]
     width = batch["input_ids"].shape[1]
@@ -114,6 +120,7 @@ def generate(model, processor, prompts: list[PromptInputs], gen_config, device: 
     types = batch["mm_token_type_ids"][index]
     return Rollout(
         prompts=prompts,
+        pixels=pixels,
         group_size=G,
         prompt_index=index.cpu(),
         input_ids=torch.cat([batch["input_ids"][index], completions], dim=1).cpu(),

@@ -1,8 +1,11 @@
 """GRPO for video LMs on curated shards: the training loop, one step as named phases.
 
 Algorithm (Shao et al. 2024, as VideoChat-R1 uses it). Each step, for P prompts per process:
-  data         take the next P examples; a worker thread has already decoded their JPEG frames and run the
-               processor (chat template, video patches, time positions from the stored fps)
+  data         take the next P examples; a worker thread has already decoded their JPEG frames (uint8) and
+               built the prompt tokens with the processor's text pieces (chat template, video tokens, time
+               positions from the stored fps); no pixel math on the CPU
+  normalize    the P prompts' uint8 frames go to the model's device, are cut into the processor's patch
+               layout and rescaled + normalized there in one op (the processor's arithmetic; train/patches.py)
   rollout      sample G completions per prompt from the current policy (left padding, temperature, top-p)
   score        reward each completion with the task's reward (rewards.score_batch, per task in the batch)
   advantages   A = (r - mean_group) / (std_group + 1e-4)  (or the batch std, or no scaling)
@@ -18,7 +21,8 @@ Where vrft departs from the paper's code, and why:
   * every log-prob forward gets the video tensors, `mm_token_type_ids` and `second_per_grid_ts` (the
     reference omits second_per_grid_ts, exact only at exactly 2 fps; transformers 5.x without
     mm_token_type_ids silently uses 1-D positions; TRL 1.16 drops the video altogether);
-  * frames come decoded from shards with their real sampled fps; no video is decoded in the loop;
+  * frames come decoded from shards with their real sampled fps; no video is decoded in the loop, and
+    the processor's pixel math runs on the model's device (same values; checked against it at start-up);
   * several prompts per process per step, gradients accumulated over micro-batches; the loss is
     normalised over the whole rollout batch, so the micro-batch size does not change the update;
   * the sampling config is complete (transformers 5.x fills unset fields from the checkpoint's
@@ -45,7 +49,7 @@ import torch
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
 from train.data import Prefetcher, count_rows, decode_row, shard_files
-from train.inputs import PromptInputs, encode_example
+from train.inputs import PromptInputs, check_against_processor, device_pixels, encode_example
 from train.losses import Totals, group_advantages, policy_loss
 from train.metrics import RunLog, rollout_stats, sample_rows
 from train.model import (
@@ -86,6 +90,7 @@ class GRPOTrainer:
 
         m = config.model
         self.processor = load_processor(m.path)
+        check_against_processor(self.processor)  # the device-side pixel path must equal this processor's
         self._worker_processor = load_processor(m.path)  # the prefetch thread's own copy (tokenizers are not shared)
         policy = prepare_policy(load_model(m, weights_dtype(m)), m)
         self.ref = load_reference(m, config.loss.beta, self.device)
@@ -179,10 +184,13 @@ class GRPOTrainer:
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
 
+        with t("normalize"):
+            pixels = device_pixels(prompts, self.device)
+
         with t("rollout"):
             model.eval()
             with self.accelerator.autocast():
-                rollout = generate(model, self.processor, prompts, self.gen_config, self.device)
+                rollout = generate(model, self.processor, prompts, self.gen_config, self.device, pixels)
 
         with t("score"):
             examples = [p.example for p in prompts]
