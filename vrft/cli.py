@@ -16,6 +16,8 @@ from vrft.errors import UserError
 
 # Order is the order shown in `vrft --help`.
 COMMANDS = (
+    "validate",
+    "mix",
     "rewards",
     "demo",
 )

@@ -1,0 +1,1 @@
+"""Ingestion: raw datasets -> normalized records -> sampled frames -> validated Parquet shards (Beam)."""

@@ -1,0 +1,86 @@
+"""An ingestion output folder (samples/, videos/, rejects/, manifest.json), read in bounded pieces.
+
+Validation, the dataset report and mixing all read ingestion folders; none of them may load a whole
+table of frames. Everything here reads only the columns asked for, a batch of rows at a time.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import schemas
+
+TABLES = ("samples", "videos", "rejects")
+MANIFEST = "manifest.json"
+
+
+class NotIngested(ValueError):
+    """The folder is not an ingestion output (a user mistake: the message says what is missing)."""
+
+
+@dataclass(frozen=True)
+class Ingested:
+    root: str
+
+    @classmethod
+    def open(cls, root: str) -> "Ingested":
+        root = os.path.normpath(root)
+        if not os.path.isdir(root):
+            raise NotIngested(f"{root} is not a folder")
+        found = cls(root)
+        if not found.parts("samples"):
+            raise NotIngested(f"{root} holds no samples/part-*.parquet: not an ingestion output folder")
+        for path in found.parts("samples") + found.parts("videos"):
+            version = schemas.schema_version(pq.read_schema(path).metadata)
+            if version not in (None, schemas.SCHEMA_VERSION):
+                raise NotIngested(f"{path} has schema version {version}; this vrft reads {schemas.SCHEMA_VERSION}")
+        return found
+
+    def parts(self, table: str) -> list[str]:
+        return sorted(glob.glob(os.path.join(self.root, table, "part-*.parquet")))
+
+    @cached_property
+    def manifest(self) -> dict[str, Any] | None:
+        path = os.path.join(self.root, MANIFEST)
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
+
+    def rows(self, table: str) -> int:
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.parts(table))
+
+    def column(self, table: str, column: str) -> pa.ChunkedArray:
+        """One (small) column of a whole table, e.g. all sample ids or video keys."""
+        chunks = [pq.read_table(p, columns=[column]).column(column) for p in self.parts(table)]
+        chunks = [c for c in chunks if len(c)] or [pa.chunked_array([], pa.string())]
+        return pa.chunked_array([a for c in chunks for a in c.chunks], chunks[0].type)
+
+    def batches(self, table: str, columns: Sequence[str] | None = None, rows: int = 50_000) -> Iterator[pa.Table]:
+        """The table as successive tables of at most `rows` rows (memory: one batch)."""
+        for path in self.parts(table):
+            pf = pq.ParquetFile(path)
+            for batch in pf.iter_batches(batch_size=rows, columns=list(columns) if columns else None):
+                yield pa.Table.from_batches([batch])
+
+    def framed_keys(self) -> set[str]:
+        """Keys of the videos that carry decoded frames (none after `vrft ingest --no-frames`)."""
+        keys: set[str] = set()
+        for t in self.batches("videos", ["video_key", "timestamps"], rows=100_000):
+            has = pc.greater(pc.fill_null(pc.list_value_length(t.column("timestamps")), 0), 0)
+            keys.update(pc.filter(t.column("video_key"), has).to_pylist())
+        return keys
+
+    @property
+    def frames_expected(self) -> bool:
+        """False when the manifest says the run was labels only (--no-frames)."""
+        return ((self.manifest or {}).get("options") or {}).get("frames", True) is not False

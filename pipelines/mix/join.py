@@ -1,0 +1,166 @@
+"""Samples joined with their frames, written as shuffled training shards, in bounded memory.
+
+The chosen rows already have their output position (`_pos`). Pass 1 reads each source's videos/
+one row group at a time (only the videos some chosen row needs), renders each training row
+(`schemas.training_row`) and spills it, tagged with its position, into the bucket of its output shard
+(Arrow IPC files, flushed whenever the buffers pass `spill_bytes`). Pass 2 reads one bucket at a time,
+orders it by position and writes the shard atomically. Peak memory: one video row group, the spill
+buffers and one shard, whatever the dataset's size.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from typing import Any, Iterator
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import schemas
+from pipelines.ingested import Ingested
+
+POS = "_pos"
+MEDIA_COLUMN = "videos"                 # holds the JPEG bytes: stored uncompressed, PLAIN
+SPILL_BYTES = 128 * 2**20
+GROUP_BYTES = 32 * 2**20                # row group target in the shards (the trainer reads one at a time)
+
+
+class MixDataError(RuntimeError):
+    """The ingestion folders contradict themselves (run `vrft validate` on them)."""
+
+
+def spill_schema() -> pa.Schema:
+    return schemas.training_schema().append(pa.field(POS, pa.int64(), nullable=False))
+
+
+def _leaves(field: pa.Field, prefix: str = "") -> Iterator[str]:
+    name = prefix + field.name
+    t = field.type
+    if pa.types.is_struct(t):
+        for child in t:
+            yield from _leaves(child, name + ".")
+    elif pa.types.is_list(t):
+        yield from _leaves(pa.field("element", t.value_type), name + ".list.")
+    else:
+        yield name
+
+
+def writer_options(schema: pa.Schema) -> dict[str, Any]:
+    """zstd, dictionaries and statistics for everything but the frames (already JPEG): no compression,
+    PLAIN, and no min/max statistics (which would copy two whole JPEGs into the footer per row group)."""
+    compression, plain = {}, []
+    for f in schema:
+        for path in _leaves(f):
+            media = f.name == MEDIA_COLUMN
+            compression[path] = "NONE" if media else "ZSTD"
+            if not media:
+                plain.append(path)
+    return {"compression": compression, "use_dictionary": plain, "write_statistics": plain}
+
+
+class Spill:
+    """Training rows bucketed by output shard, on disk."""
+
+    def __init__(self, folder: str, rows_per_shard: int, budget: int = SPILL_BYTES) -> None:
+        self.folder, self.rows_per_shard, self.budget = folder, rows_per_shard, budget
+        self.schema = spill_schema()
+        self.buffers: dict[int, list[dict[str, Any]]] = {}
+        self.buffered = 0
+        self.files = 0
+        os.makedirs(folder, exist_ok=True)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.buffers.setdefault(row[POS] // self.rows_per_shard, []).append(row)
+        self.buffered += 1024 + sum(len(b) for v in row["videos"] for b in v["video"])
+        if self.buffered >= self.budget:
+            self.flush()
+
+    def flush(self) -> None:
+        for bucket, rows in sorted(self.buffers.items()):
+            path = os.path.join(self.folder, f"b{bucket:06d}-{self.files:06d}.arrow")
+            table = pa.Table.from_pylist(rows, schema=self.schema)
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, self.schema) as writer:
+                writer.write_table(table)
+            self.files += 1
+        self.buffers, self.buffered = {}, 0
+
+    def bucket(self, b: int) -> pa.Table:
+        tables = []
+        for path in sorted(glob.glob(os.path.join(self.folder, f"b{b:06d}-*.arrow"))):
+            with pa.memory_map(path) as src:
+                tables.append(pa.ipc.open_stream(src).read_all())
+        table = pa.concat_tables(tables) if tables else self.schema.empty_table()
+        return table.take(pc.sort_indices(table.column(POS)))
+
+
+def _frameless_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
+    for r in rows.filter(~pl.col("_framed")).iter_rows(named=True):
+        out = schemas.training_row(r, [], [], 0.0, think=think, index=r[POS])
+        yield {**out, "videos": [], POS: r[POS]}
+
+
+def _framed_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
+    """Training rows of the chosen samples whose videos have frames, reading videos/ row group by group."""
+    framed = rows.filter(pl.col("_framed")).sort(["_folder", "video_key", POS])
+    for (folder,), part in framed.group_by("_folder", maintain_order=True):
+        spans = part.with_row_index("_i").group_by("video_key", maintain_order=True).agg(
+            pl.col("_i").min().alias("at"), pl.len().alias("n"))
+        where = {k: (a, n) for k, a, n in spans.iter_rows()}
+        for path in Ingested(folder).parts("videos"):
+            pf = pq.ParquetFile(path)
+            for g in range(pf.metadata.num_row_groups):
+                keys = pf.read_row_group(g, columns=["video_key"]).column(0).to_pylist()
+                if not any(k in where for k in keys):
+                    continue
+                table = pf.read_row_group(g, columns=["video_key", "timestamps", "sampled_fps", "frames"])
+                for j, key in enumerate(keys):
+                    if key not in where:
+                        continue
+                    at, n = where.pop(key)
+                    video = table.slice(j, 1).to_pylist()[0]
+                    frames, ts = video["frames"] or [], video["timestamps"] or []
+                    if not frames or len(frames) != len(ts):
+                        raise MixDataError(f"{folder}: video {key} has {len(frames)} frames and {len(ts)} timestamps")
+                    for r in part.slice(at, n).iter_rows(named=True):
+                        out = schemas.training_row(r, frames, ts, video["sampled_fps"], think=think, index=r[POS])
+                        yield {**out, POS: r[POS]}
+        if where:
+            raise MixDataError(f"{folder}: {len(where)} videos vanished from videos/ while mixing, e.g. {next(iter(where))}")
+
+
+def _write_shard(table: pa.Table, path: str) -> int:
+    table = table.drop_columns([POS]).cast(schemas.training_schema())
+    per_row = max(1, table.nbytes // max(1, table.num_rows))
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with pq.ParquetWriter(tmp, table.schema, **writer_options(table.schema)) as writer:
+        writer.write_table(table, row_group_size=max(1, GROUP_BYTES // per_row))
+    os.replace(tmp, path)
+    return os.path.getsize(path)
+
+
+def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool, spill_bytes: int = SPILL_BYTES) -> list[dict[str, Any]]:
+    """Write `rows` (with `_pos`) as shuffled training shards into `out`; returns [{file, rows, bytes}]."""
+    n = len(rows)
+    n_shards = -(-n // rows_per_shard)
+    spill = Spill(os.path.join(out, ".spill"), rows_per_shard, spill_bytes)
+    try:
+        for row in _frameless_rows(rows, think):
+            spill.add(row)
+        for row in _framed_rows(rows, think):
+            spill.add(row)
+        spill.flush()
+        shards = []
+        for b in range(n_shards):
+            table = spill.bucket(b)
+            expected = list(range(b * rows_per_shard, min(n, (b + 1) * rows_per_shard)))
+            if table.column(POS).to_pylist() != expected:
+                raise MixDataError(f"shard {b}: rows missing or repeated after the join")
+            name = f"part-{b:05d}-of-{n_shards:05d}.parquet"
+            shards.append({"file": name, "rows": table.num_rows, "bytes": _write_shard(table, os.path.join(out, name))})
+        return shards
+    finally:
+        shutil.rmtree(spill.folder, ignore_errors=True)
