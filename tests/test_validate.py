@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines import synthetic
+from pipelines import synthetic_shards as synthetic
 from pipelines.validate import Thresholds
 from pipelines.validate.distribution import dataset_checks
 from pipelines.validate.labels import LABEL_CHECKS
