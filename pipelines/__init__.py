@@ -1,1 +1,1 @@
-"""Ingestion: raw datasets -> normalized records -> sampled frames -> validated Parquet shards (Beam)."""
+"""Data pipelines: ingestion (Beam), validation, mixing, and sample inspection."""

@@ -30,9 +30,13 @@ if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want"
   exit 0
 fi
 
-echo "bootstrap: building $VENV (first run takes a few minutes) ..."
+echo "bootstrap: building $VENV (first run takes a few minutes; log in $VENV/bootstrap.log) ..."
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'
+if ! { "$VENV/bin/python" -m pip install --upgrade pip \
+       && "$VENV/bin/python" -m pip install -c constraints.txt -e '.[dev]'; } > "$VENV/bootstrap.log" 2>&1; then
+  tail -n 40 "$VENV/bootstrap.log" >&2
+  echo "bootstrap: installing the Python dependencies failed (full log: $VENV/bootstrap.log)" >&2
+  exit 1
+fi
 echo "$want" > "$STAMP"
 echo "bootstrap: ready"

@@ -19,6 +19,7 @@ COMMANDS = (
     "validate",
     "mix",
     "rewards",
+    "show",
     "demo",
 )
 

@@ -1,0 +1,166 @@
+"""A picture of one sample as the model will see it: its frames with their timestamps, the truth
+drawn on them (boxes on their frames, spans on a timeline), and the question, options and answer.
+
+Works on an ingestion folder (samples/ + videos/) and on training shards (one row per example).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import pyarrow.dataset as ds
+
+from schemas import get_task, option_letter
+
+MAX_FRAMES = 64   # beyond this, frames are subsampled evenly (the timeline still shows all of them)
+COLUMNS = 8
+
+
+class SampleNotFound(LookupError):
+    pass
+
+
+def _dataset(path: Path) -> ds.Dataset:
+    files = sorted(str(p) for p in path.glob("*.parquet")) if path.is_dir() else [str(path)]
+    if not files:
+        raise SampleNotFound(f"no Parquet files in {path}")
+    return ds.dataset(files, format="parquet")
+
+
+def _one(dataset: ds.Dataset, column: str, value: str) -> dict[str, Any] | None:
+    rows = dataset.to_table(filter=ds.field(column) == value).to_pylist()
+    return rows[0] if rows else None
+
+
+def load_sample(folder: Path, sample_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(label row, frames) for a sample. Label row: the samples columns (or, for training shards, the
+    ground truth plus the query fields); frames: {frames, timestamps, fps, duration}."""
+    folder = Path(folder)
+    if (folder / "samples").is_dir():
+        sample = _one(_dataset(folder / "samples"), "sample_id", sample_id)
+        if sample is None:
+            raise SampleNotFound(f"sample {sample_id!r} is not in {folder / 'samples'}")
+        video = None
+        if (folder / "videos").is_dir():
+            video = _one(_dataset(folder / "videos"), "video_key", sample["video_key"])
+        frames = {
+            "frames": (video or {}).get("frames") or [],
+            "timestamps": (video or {}).get("timestamps") or [],
+            "fps": (video or {}).get("sampled_fps"),
+            "duration": sample.get("duration") or (video or {}).get("duration"),
+        }
+        return sample, frames
+    row = _one(_dataset(folder), "sample_id", sample_id)
+    if row is None:
+        raise SampleNotFound(f"sample {sample_id!r} is not in {folder}")
+    truth = json.loads(row["reward_model"]["ground_truth"])
+    prompt = row["prompt"][-1]["content"]
+    sample = {**truth, "sample_id": sample_id, "dataset": row.get("dataset"), "video_key": row.get("video_key"),
+              "query": None, "prompt": prompt}
+    video = (row.get("videos") or [{}])[0]
+    frames = {"frames": video.get("video") or [], "timestamps": video.get("timestamps") or [], "fps": video.get("fps"),
+              "duration": truth.get("duration")}
+    return sample, frames
+
+
+def _header(sample: Mapping[str, Any]) -> str:
+    task = get_task(sample["task"])
+    lines = [f"{sample.get('dataset')} · {task.name} · sample {sample['sample_id']} · video {sample.get('video_key')}"]
+    if sample.get("query"):
+        lines.append(f"{'object' if 'boxes' in task.label_columns else 'query'}: {sample['query']}")
+    elif sample.get("prompt"):
+        lines.append("prompt: " + " ".join(sample["prompt"].replace("<video>", "").split())[:300])
+    if sample.get("choices"):
+        for i, text in enumerate(sample["choices"]):
+            mark = "  <- answer" if i == sample.get("answer_index") else ""
+            lines.append(f"  ({option_letter(i)}) {text}{mark}")
+    if sample.get("span"):
+        lines.append(f"span: {sample['span']['start']:.2f} - {sample['span']['end']:.2f} s")
+    if sample.get("spans"):
+        lines.append("evidence: " + ", ".join(f"{s['start']:.2f}-{s['end']:.2f} s" for s in sample["spans"]))
+    if sample.get("repairs"):
+        lines.append("repairs: " + ", ".join(sample["repairs"]))
+    return "\n".join(lines)
+
+
+def _intervals(sample: Mapping[str, Any]) -> list[tuple[float, float]]:
+    out = []
+    if sample.get("span"):
+        out.append((sample["span"]["start"], sample["span"]["end"]))
+    for s in sample.get("spans") or []:
+        out.append((s["start"], s["end"]))
+    return out
+
+
+def _box_at(sample: Mapping[str, Any], t: float, tol: float) -> dict[str, float] | None:
+    boxes = sample.get("boxes") or []
+    best = min(boxes, key=lambda b: abs(b["t"] - t), default=None)
+    return best if best is not None and abs(best["t"] - t) <= tol else None
+
+
+def render_sample(sample: Mapping[str, Any], frames: Mapping[str, Any], out: Path) -> Path:
+    """Write the contact sheet PNG for one sample; returns its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+    from PIL import Image
+
+    images, times = list(frames["frames"]), list(frames["timestamps"])
+    shown = list(range(len(images)))
+    if len(shown) > MAX_FRAMES:
+        shown = [round(i * (len(images) - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)]
+    cols = min(COLUMNS, max(1, len(shown)))
+    rows = max(1, math.ceil(len(shown) / cols))
+    header = _header(sample)
+    head_in = 0.22 * (header.count("\n") + 1) + 0.3
+    fig = plt.figure(figsize=(max(8.0, 2.2 * cols), 1.6 * rows + head_in + 1.2), dpi=100)
+    fig.text(0.01, 0.995, header, va="top", ha="left", family="monospace", fontsize=8)
+    top = 1 - head_in / fig.get_figheight()
+    bottom = 0.55 / fig.get_figheight()  # room for the timeline's labels
+    grid = fig.add_gridspec(rows + 1, cols, top=top, bottom=bottom, left=0.02, right=0.98,
+                            height_ratios=[1.6] * rows + [0.5], hspace=0.35, wspace=0.05)
+    spans = _intervals(sample)
+    gap = min((b - a for a, b in zip(times, times[1:])), default=1.0)
+    for k, i in enumerate(shown):
+        ax = fig.add_subplot(grid[k // cols, k % cols])
+        img = Image.open(io.BytesIO(images[i])).convert("RGB")
+        w, h = img.size
+        ax.imshow(img)
+        inside = any(a <= times[i] <= b for a, b in spans)
+        ax.set_title(f"{times[i]:.2f} s", fontsize=8, color="green" if inside else "black")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if inside:
+            for side in ax.spines.values():
+                side.set_edgecolor("green")
+                side.set_linewidth(3)
+        box = _box_at(sample, times[i], tol=gap / 2 + 1e-6)
+        if box is not None:
+            ax.add_patch(Rectangle((box["x0"] * w, box["y0"] * h), (box["x1"] - box["x0"]) * w,
+                                   (box["y1"] - box["y0"]) * h, fill=False, edgecolor="lime", linewidth=2))
+    if not shown:
+        fig.text(0.5, 0.5, "no frames stored for this sample (ingested with --no-frames?)", ha="center")
+    tl = fig.add_subplot(grid[rows, :])
+    duration = frames.get("duration") or (max(times) if times else 1.0)
+    tl.set_xlim(0, duration)
+    tl.set_ylim(0, 1)
+    tl.set_yticks([])
+    tl.set_xlabel("seconds")
+    for a, b in spans:
+        tl.axvspan(a, b, color="green", alpha=0.35)
+    tl.vlines(times, 0.1, 0.9, color="black", linewidth=0.8)
+    for box in sample.get("boxes") or []:
+        tl.plot([box["t"]], [0.5], marker="s", color="lime", markersize=5)
+    fps = frames.get("fps")
+    tl.set_title(f"{len(times)} frames" + (f" at {fps:.3f} fps" if fps else "") + f" over {duration:.2f} s", fontsize=8)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

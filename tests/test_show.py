@@ -1,0 +1,65 @@
+"""`vrft show` renders a sample from an ingestion folder: frames with their times, the truth on them."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+import schemas
+from tests.conftest import ROOT
+
+W, H = 112, 84
+
+
+def _frame(t: float, box) -> bytes:
+    img = np.full((H, W, 3), 40, np.uint8)
+    x0, y0, x1, y1 = (int(box[0] * W), int(box[1] * H), int(box[2] * W), int(box[3] * H))
+    img[y0:y1, x0:x1] = (250, 30, 30)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def _folder(tmp_path):
+    times = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    boxes = [(0.1 + 0.08 * i, 0.3, 0.3 + 0.08 * i, 0.6) for i in range(8)]
+    sample = {
+        "sample_id": "toy-1", "task": "tracking", "dataset": "toy", "split": "train", "video_key": "v1", "query": "red square",
+        "duration": 4.0, "boxes": [{"t": t, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for t, b in zip(times, boxes)],
+    }
+    video = {"video_key": "v1", "uri": "v1.mp4", "duration": 4.0, "fps": 2.0, "width": W, "height": H,
+             "frame_width": W, "frame_height": H, "sampled_fps": 2.0, "timestamps": times,
+             "frames": [_frame(t, b) for t, b in zip(times, boxes)]}
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "videos").mkdir()
+    pq.write_table(pa.Table.from_pylist([sample], schema=schemas.samples_schema()), tmp_path / "samples" / "part-0.parquet")
+    pq.write_table(pa.Table.from_pylist([video], schema=schemas.videos_schema()), tmp_path / "videos" / "part-0.parquet")
+    return tmp_path, boxes
+
+
+def test_show_draws_the_boxes_on_their_frames(tmp_path):
+    folder, boxes = _folder(tmp_path)
+    out = tmp_path / "sheet.png"
+    res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "toy-1", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "8 frames" in res.stdout
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    lime = (img[..., 0] < 80) & (img[..., 1] > 200) & (img[..., 2] < 80)   # the drawn boxes
+    red = (img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] < 80)    # the square in the frames
+    assert lime.sum() > 200 and red.sum() > 200
+    # every drawn box outline surrounds red pixels: the boxes sit on the object in their frames
+    ys, xs = np.nonzero(lime)
+    assert red[ys.min():ys.max(), xs.min():xs.max()].any()
+
+
+def test_show_unknown_sample_is_a_clear_error(tmp_path):
+    folder, _ = _folder(tmp_path)
+    res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "nope"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and "sample 'nope' is not in" in res.stderr and "Traceback" not in res.stderr
