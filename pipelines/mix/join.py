@@ -89,12 +89,12 @@ class Spill:
         self.buffers, self.buffered = {}, 0
 
     def bucket(self, b: int) -> pa.Table:
+        """All rows spilled for shard b, in spill order (memory-mapped)."""
         tables = []
         for path in sorted(glob.glob(os.path.join(self.folder, f"b{b:06d}-*.arrow"))):
-            with pa.memory_map(path) as src:
-                tables.append(pa.ipc.open_stream(src).read_all())
-        table = pa.concat_tables(tables) if tables else self.schema.empty_table()
-        return table.take(pc.sort_indices(table.column(POS)))
+            # zero-copy: the table's buffers keep the map open until they are released
+            tables.append(pa.ipc.open_stream(pa.memory_map(path)).read_all())
+        return pa.concat_tables(tables) if tables else self.schema.empty_table()
 
 
 def _frameless_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
@@ -114,30 +114,39 @@ def _framed_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
             pf = pq.ParquetFile(path)
             for g in range(pf.metadata.num_row_groups):
                 keys = pf.read_row_group(g, columns=["video_key"]).column(0).to_pylist()
-                if not any(k in where for k in keys):
+                needed = [j for j, k in enumerate(keys) if k in where]
+                if not needed:
                     continue
-                table = pf.read_row_group(g, columns=["video_key", "timestamps", "sampled_fps", "frames"])
-                for j, key in enumerate(keys):
-                    if key not in where:
-                        continue
-                    at, n = where.pop(key)
-                    video = table.slice(j, 1).to_pylist()[0]
+                table = pf.read_row_group(g, columns=["video_key", "timestamps", "sampled_fps", "frames"]).take(needed)
+                videos, spans_of = [], []
+                for v in table.to_pylist():
+                    if v["video_key"] in where:                  # the first copy of a key wins
+                        spans_of.append(where.pop(v["video_key"]))
+                        videos.append(v)
+                samples = iter(part[[i for at, n in spans_of for i in range(at, at + n)]].to_dicts())
+                for video, (_, n) in zip(videos, spans_of):
                     frames, ts = video["frames"] or [], video["timestamps"] or []
                     if not frames or len(frames) != len(ts):
+                        key = video["video_key"]
                         raise MixDataError(f"{folder}: video {key} has {len(frames)} frames and {len(ts)} timestamps")
-                    for r in part.slice(at, n).iter_rows(named=True):
+                    for _ in range(n):
+                        r = next(samples)
                         out = schemas.training_row(r, frames, ts, video["sampled_fps"], think=think, index=r[POS])
                         yield {**out, POS: r[POS]}
         if where:
             raise MixDataError(f"{folder}: {len(where)} videos vanished from videos/ while mixing, e.g. {next(iter(where))}")
 
 
-def _write_shard(table: pa.Table, path: str) -> int:
-    table = table.drop_columns([POS]).cast(schemas.training_schema())
+def _write_shard(table: pa.Table, order: pa.Array, path: str) -> int:
+    """Write `table` in `order` (row group by row group: one group is copied at a time), atomically."""
+    schema = schemas.training_schema()
     per_row = max(1, table.nbytes // max(1, table.num_rows))
+    group = max(1, GROUP_BYTES // per_row)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with pq.ParquetWriter(tmp, table.schema, **writer_options(table.schema)) as writer:
-        writer.write_table(table, row_group_size=max(1, GROUP_BYTES // per_row))
+    with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
+        for at in range(0, table.num_rows, group):
+            part = table.take(order[at:at + group]).drop_columns([POS]).cast(schema)
+            writer.write_table(part, row_group_size=group)
     os.replace(tmp, path)
     return os.path.getsize(path)
 
@@ -156,11 +165,13 @@ def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool,
         shards = []
         for b in range(n_shards):
             table = spill.bucket(b)
+            order = pc.sort_indices(table.column(POS))
             expected = list(range(b * rows_per_shard, min(n, (b + 1) * rows_per_shard)))
-            if table.column(POS).to_pylist() != expected:
+            if table.column(POS).take(order).to_pylist() != expected:
                 raise MixDataError(f"shard {b}: rows missing or repeated after the join")
             name = f"part-{b:05d}-of-{n_shards:05d}.parquet"
-            shards.append({"file": name, "rows": table.num_rows, "bytes": _write_shard(table, os.path.join(out, name))})
+            size = _write_shard(table, order, os.path.join(out, name))
+            shards.append({"file": name, "rows": table.num_rows, "bytes": size})
         return shards
     finally:
         shutil.rmtree(spill.folder, ignore_errors=True)
