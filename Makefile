@@ -14,6 +14,8 @@ demo: setup
 
 bench: setup
 	$(PY) bench/rewards.py
+	$(PY) bench/ingest.py
+	$(PY) bench/ingest_labels.py
 
 clean:
 	rm -rf .venv .pytest_cache build *.egg-info

@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402,F401  (puts the repo root on sys.path)
 
 from rewards import profile_names, score_batch, score_one  # noqa: E402
 from rewards.iou import box_iou  # noqa: E402

@@ -61,6 +61,19 @@ _VIDEO_FIELDS = [
     pa.field("frames", pa.list_(pa.binary())),            # JPEG bytes, already on the 28-pixel grid
 ]
 
+# Every input record an ingestion did not write, with why (the dead letter).
+_REJECT_FIELDS = [
+    pa.field("reason", pa.string(), nullable=False),     # snake_case code(s), "+"-joined when several
+    pa.field("detail", pa.string()),                      # for people
+    pa.field("dataset", pa.string()),
+    pa.field("split", pa.string()),
+    pa.field("sample_id", pa.string()),                   # the id the record would have had, when known
+    pa.field("video_key", pa.string()),
+    pa.field("source_file", pa.string()),
+    pa.field("source_key", pa.string()),
+    pa.field("raw", pa.string()),                         # the raw record as JSON
+]
+
 MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.string())])
 VIDEO_INPUT_TYPE = pa.struct(
     [
@@ -115,6 +128,10 @@ def samples_schema() -> pa.Schema:
 
 def videos_schema() -> pa.Schema:
     return _tag(pa.schema(_VIDEO_FIELDS), "videos")
+
+
+def rejects_schema() -> pa.Schema:
+    return _tag(pa.schema(_REJECT_FIELDS), "rejects")
 
 
 def training_schema() -> pa.Schema:

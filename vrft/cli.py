@@ -16,6 +16,7 @@ from vrft.errors import UserError
 
 # Order is the order shown in `vrft --help`.
 COMMANDS = (
+    "ingest",
     "validate",
     "mix",
     "rewards",
@@ -38,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Commands that pass options through to another tool (ingest -> Beam) set `pass_through`.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "pass_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

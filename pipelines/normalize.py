@@ -1,0 +1,150 @@
+"""Draft -> normalized `samples` row: whitespace, repairs by policy, a stable id, then the task's checks.
+
+Everything here is generic: what counts as an interval (to clip) or a text (to tidy) is read from the
+Arrow types of the `samples` columns that the label types declare, so a new task needs no change here.
+A row that still breaks its task's contract after the repairs raises `Rejected` with the violation
+codes as the reason ("+"-joined when several), so `rejected_by_reason` sums to `rejected`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+
+import pyarrow as pa
+
+import schemas
+from schemas.labels.span import SPAN_TYPE
+from schemas.violation import is_number
+
+from pipelines.sources.base import Draft, RawRecord, Rejected
+
+SPAN_END_CLIPPED = "span_end_clipped"
+SPAN_START_CLIPPED = "span_start_clipped"
+IDENTITY_COLUMNS = ("sample_id", "task", "dataset", "split", "video_key", "source_file", "source_key")
+
+
+@dataclass(frozen=True)
+class RepairPolicy:
+    """What is repaired rather than rejected (DESIGN: every repair is recorded on the row and counted)."""
+
+    # A span end past the video's duration, or a start below 0, by at most this much is clipped.
+    clip_tolerance_s: float = 2.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@lru_cache(maxsize=1)
+def _columns() -> tuple[dict[str, Callable[[Any], Any]], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(converter by column, single-interval columns, interval-list columns, text columns) of `samples`."""
+    schema = schemas.samples_schema()
+    types = {f.name: f.type for f in schema}
+    converters = {name: converter(typ, name) for name, typ in types.items()}
+    single = tuple(n for n, t in types.items() if t == SPAN_TYPE)
+    many = tuple(n for n, t in types.items() if t == pa.list_(SPAN_TYPE))
+    texts = tuple(
+        n for n, t in types.items()
+        if (t == pa.string() and n not in IDENTITY_COLUMNS) or t == pa.list_(pa.string()) and n != "repairs"
+    )
+    return converters, single, many, texts
+
+
+def tidy(text: Any) -> Any:
+    """Runs of whitespace -> one space, ends stripped (non-strings pass through to the checks)."""
+    return " ".join(text.split()) if isinstance(text, str) else text
+
+
+def sample_id(rec: RawRecord) -> str:
+    """Stable: the dataset, where the record came from and what it said; same input -> same id."""
+    key = "\x1f".join((rec.dataset, rec.source_file, rec.source_key, rec.raw_json()))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def id_of(rec: RawRecord, draft: Draft | None = None) -> str:
+    """The sample id a record has (or would have had): its own, for pre-normalized input, else the hash."""
+    given = (draft or {}).get("sample_id")
+    return given.strip() if isinstance(given, str) and given.strip() else sample_id(rec)
+
+
+def clip_interval(iv: Any, duration: Any, tolerance: float) -> tuple[Any, list[str]]:
+    """Clip an end past the duration / a start below 0 when within the tolerance; else leave it."""
+    if not isinstance(iv, Mapping) or not (is_number(iv.get("start")) and is_number(iv.get("end"))):
+        return iv, []
+    start, end = float(iv["start"]), float(iv["end"])
+    repairs = []
+    # Only a span that overlaps the video is worth saving: one that starts after the end (or ends
+    # before 0) is rejected for that, not clipped into an inverted span.
+    if -tolerance <= start < 0 < end:
+        start, repairs = 0.0, repairs + [SPAN_START_CLIPPED]
+    if is_number(duration) and duration > 0 and start < duration < end <= duration + tolerance:
+        end, repairs = float(duration), repairs + [SPAN_END_CLIPPED]
+    return {"start": start, "end": end}, repairs
+
+
+def converter(typ: pa.DataType, column: str) -> Callable[[Any], Any]:
+    """A function giving a value in the column's Arrow type (struct fields exactly as declared), or a reject."""
+
+    def bad(value: Any) -> Any:
+        raise Rejected("column_type_invalid", f"{column}: {value!r} is not {typ}")
+
+    if pa.types.is_struct(typ):
+        fields = [(f.name, converter(f.type, column)) for f in typ]
+        return lambda v: None if v is None else (
+            {name: conv(v.get(name)) for name, conv in fields} if isinstance(v, Mapping) else bad(v)
+        )
+    if pa.types.is_list(typ):
+        item = converter(typ.value_type, column)
+        return lambda v: None if v is None else ([item(x) for x in v] if isinstance(v, (list, tuple)) else bad(v))
+    if pa.types.is_floating(typ):
+        return lambda v: None if v is None else (float(v) if is_number(v) else bad(v))
+    if pa.types.is_integer(typ):
+        return lambda v: v if v is None or (isinstance(v, int) and not isinstance(v, bool)) else bad(v)
+    if pa.types.is_string(typ):
+        return lambda v: v if v is None or isinstance(v, str) else bad(v)
+    return lambda v: v
+
+
+def _number_or_none(value: Any) -> Any:
+    """Durations arrive as ints, floats or numeric strings; anything else is left for the checks."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return float(value) if is_number(value) else value
+
+
+def normalize(draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duration: float | None = None) -> dict[str, Any]:
+    """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used."""
+    converters, single, many, texts = _columns()
+    row: dict[str, Any] = {name: draft.get(name) for name in converters}
+    row["dataset"] = draft.get("dataset") or rec.dataset
+    row["split"] = draft.get("split") or rec.split
+    row["sample_id"] = id_of(rec, draft)
+    row["source_file"], row["source_key"] = rec.source_file, rec.source_key
+    for col in IDENTITY_COLUMNS:
+        row[col] = row[col].strip() if isinstance(row[col], str) else row[col]
+    for col in texts:
+        value = row[col]
+        row[col] = [tidy(v) for v in value] if isinstance(value, (list, tuple)) else tidy(value)
+    row["duration"] = _number_or_none(probed_duration if probed_duration is not None else row["duration"])
+
+    repairs: list[str] = list(draft.get("repairs") or [])  # what the adapter had to assume
+    for col in single:
+        row[col], done = clip_interval(row[col], row["duration"], policy.clip_tolerance_s)
+        repairs += done
+    for col in many:
+        if isinstance(row[col], (list, tuple)):
+            clipped = [clip_interval(iv, row["duration"], policy.clip_tolerance_s) for iv in row[col]]
+            row[col] = [iv for iv, _ in clipped]
+            repairs += [r for _, done in clipped for r in done]
+    row["repairs"] = list(dict.fromkeys(repairs))
+
+    violations = schemas.check_record(row)
+    if violations:
+        codes = "+".join(dict.fromkeys(v.code for v in violations))
+        raise Rejected(codes, "; ".join(str(v) for v in violations))
+    return {name: conv(row[name]) for name, conv in converters.items()}

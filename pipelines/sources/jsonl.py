@@ -1,0 +1,53 @@
+"""Records already in vrft's normalized form, one JSON object per line.
+
+Fields are the `samples` columns (task, video_key, query, duration, span {start, end}, spans,
+choices, answer_index, boxes [{t, x0, y0, x1, y1}], split, dataset, sample_id) plus optional
+`video`: the media path relative to --videos (default: the video key). Unknown columns are
+rejected (`column_unknown`) rather than silently dropped; the normal checks and repairs apply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator
+
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines, video_media
+from pipelines.sources.registry import register_adapter
+
+NAME = "jsonl"
+EXTRA_FIELDS = ("video",)
+
+
+def read(opts: SourceOptions) -> Iterator[RawRecord]:
+    for path in opts.annotations:
+        split = split_from_name(path, opts.split)
+        for number, line in text_lines(path):
+            if not line.strip():
+                continue
+            try:
+                record, context = json.loads(line), {}
+            except json.JSONDecodeError as err:
+                record, context = {"line": line}, {"json_error": str(err)}
+            yield RawRecord(NAME, os.path.basename(path), f"line {number}", record, split, context)
+
+
+def draft(rec: RawRecord) -> Draft:
+    import schemas
+
+    item = rec.raw
+    if "json_error" in rec.context:
+        raise Rejected("json_malformed", rec.context["json_error"])
+    if not isinstance(item, dict):
+        raise Rejected("record_format_unknown", f"expected an object, got {type(item).__name__}")
+    known = set(schemas.samples_schema().names) | set(EXTRA_FIELDS)
+    unknown = sorted(set(item) - known)
+    if unknown:
+        raise Rejected("column_unknown", f"columns {unknown} are not samples columns")
+    out: Draft = {k: v for k, v in item.items() if k not in EXTRA_FIELDS}
+    key = str(item.get("video_key") or "")
+    out["media"] = video_media(str(item.get("video") or ""), key)
+    return out
+
+
+ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or ""))

@@ -1,0 +1,40 @@
+"""NExT-QA: csv `video,frame_count,width,height,question,answer,qid,type,a0..a4`, answer = option INDEX.
+
+Video paths come from NExT-QA's map_vid_vidorID.json when given in --annotations or found next to
+the csv; otherwise the video id is looked up under --videos.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, video_media
+from pipelines.sources.nextgqa import csv_records, load_map, options
+from pipelines.sources.registry import register_adapter
+
+NAME = "nextqa"
+
+
+def read(opts: SourceOptions) -> Iterator[RawRecord]:
+    video_paths = load_map(opts.annotations)
+    for path in (p for p in opts.annotations if p.lower().endswith(".csv")):
+        yield from csv_records(path, NAME, opts.split, lambda row: {"video_path": video_paths.get(row.get("video", ""))})
+
+
+def draft(rec: RawRecord) -> Draft:
+    row = rec.raw
+    answer = (row.get("answer") or "").strip()
+    if not answer.isdigit():
+        raise Rejected("answer_index_missing", f"answer {row.get('answer')!r} is not an option index")
+    vid = row.get("video", "")
+    return {
+        "task": "video_qa",
+        "video_key": vid,
+        "query": row.get("question"),
+        "choices": options(row),
+        "answer_index": int(answer),
+        "media": video_media(rec.context.get("video_path") or "", vid),
+    }
+
+
+ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or ""))

@@ -1,0 +1,1 @@
+"""One module per `vrft` sub-command, each exposing `register(subparsers)`."""
