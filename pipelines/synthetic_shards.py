@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 import schemas
+from pipelines.ingest.parquet_io import write_rows
 
 TASKS = ("temporal_grounding", "grounded_qa", "video_qa", "tracking")
 WORDS = "person opens closes door drawer takes cup phone laptop sits chair walks table puts book bag".split()
-REJECT_FIELDS = [("reason", pa.string()), ("detail", pa.string()), ("dataset", pa.string()), ("split", pa.string()),
-                 ("sample_id", pa.string()), ("video_key", pa.string()), ("source_file", pa.string()),
-                 ("source_key", pa.string()), ("raw", pa.string())]
 
 
 def jpeg(width: int, height: int, video: int, frame: int) -> bytes:
@@ -95,21 +90,6 @@ def make_samples(
     return out
 
 
-def write_table(path: str, rows: Iterable[dict[str, Any]], schema: pa.Schema, group_rows: int = 1000) -> None:
-    """Write rows with an explicit schema, `group_rows` per row group; the file appears atomically."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with pq.ParquetWriter(tmp, schema) as writer:
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == group_rows:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                batch = []
-        writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    os.replace(tmp, path)
-
-
 def write_ingested(
     out: str, samples: Sequence[dict[str, Any]], videos: Sequence[dict[str, Any]] | None,
     rejects: Sequence[dict[str, Any]] = (), frames: bool = True, sample_files: int = 1,
@@ -118,10 +98,10 @@ def write_ingested(
     per = -(-len(samples) // sample_files) if samples else 1
     for k in range(sample_files):
         part = samples[k * per:(k + 1) * per]
-        write_table(f"{out}/samples/part-{k:05d}-of-{sample_files:05d}.parquet", part, schemas.samples_schema())
-    write_table(f"{out}/videos/part-00000-of-00001.parquet", videos or [], schemas.videos_schema(), group_rows=64)
-    full = [{f: r.get(f) for f, _ in REJECT_FIELDS} for r in rejects]
-    write_table(f"{out}/rejects/part-00000-of-00001.parquet", full, pa.schema(REJECT_FIELDS))
+        write_rows(f"{out}/samples/part-{k:05d}-of-{sample_files:05d}.parquet", part, schemas.samples_schema())
+    write_rows(f"{out}/videos/part-00000-of-00001.parquet", videos or [], schemas.videos_schema(), media_columns=("frames",))
+    full = [{f.name: r.get(f.name) for f in schemas.rejects_schema()} for r in rejects]
+    write_rows(f"{out}/rejects/part-00000-of-00001.parquet", full, schemas.rejects_schema())
     repaired: dict[str, int] = {}
     for s in samples:
         for r in s.get("repairs") or []:

@@ -190,18 +190,24 @@ def test_reservoir_is_bounded_and_uniform():
 
 
 def test_distribution_thresholds_and_small_datasets():
-    prof = Profile()
     import pandas as pd
 
+    prof = Profile()
     prof.add({"answers": pd.DataFrame({"answer_index": [0] * 30, "n_choices": [5] * 30, "task": "video_qa"})})
-    table, frame, notes = dataset_checks(prof, {"counts": {"input": 10, "written": 10, "repaired": 9, "rejected": 0}},
-                                         Thresholds())
-    assert [e.column for e in table.expectations] == []            # 10 and 30 rows: too few to judge
-    assert len(notes) == 3
+    prof.count("task", ["video_qa"] * 30)
+    prof.count("repairs", ["span_end_clipped"] * 27 + ["box_times_assumed"] * 30)
+    prof.count("policy_repaired", ["rows"] * 27)
+    manifest = {"counts": {"input": 40, "written": 30, "repaired": 30, "rejected": 10}}
+    table, frame, notes = dataset_checks(prof, manifest, Thresholds())
+    assert [e.column for e in table.expectations] == []            # 30 and 40 rows: too few to judge
+    assert sum("fewer than min_rows" in n for n in notes) == 3
+    # an adapter's stated assumption is reported, not judged
+    assert "30 of 30 rows (100%) carry the adapter's assumption box_times_assumed" in notes
     th = Thresholds.with_overrides({"min_rows": "5", "max_repaired_share": "0.95"})
-    table, frame, notes = dataset_checks(prof, {"counts": {"input": 10, "written": 10, "repaired": 9, "rejected": 0}}, th)
+    table, frame, notes = dataset_checks(prof, manifest, th)
     cols = {e.column: e.kwargs["max_value"] for e in table.expectations}
-    assert cols["repaired_share"] == 0.95 and frame["repaired_share"][0] == 0.9
+    assert cols == {"repaired_share": 0.95, "rejected_share": 0.25, "video_qa.answer_top_share": 0.6}
+    assert frame["repaired_share"][0] == 0.9 and frame["rejected_share"][0] == 0.25
     assert frame["video_qa.answer_top_share"][0] == 1.0
     with pytest.raises(ValueError, match="unknown threshold"):
         Thresholds.with_overrides({"max_nonsense": "1"})

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
+from pipelines.ingest import parquet_io
 from pipelines.ingested import Ingested
 
 POS = "_pos"
@@ -37,29 +38,12 @@ def spill_schema() -> pa.Schema:
     return schemas.training_schema().append(pa.field(POS, pa.int64(), nullable=False))
 
 
-def _leaves(field: pa.Field, prefix: str = "") -> Iterator[str]:
-    name = prefix + field.name
-    t = field.type
-    if pa.types.is_struct(t):
-        for child in t:
-            yield from _leaves(child, name + ".")
-    elif pa.types.is_list(t):
-        yield from _leaves(pa.field("element", t.value_type), name + ".list.")
-    else:
-        yield name
-
-
 def writer_options(schema: pa.Schema) -> dict[str, Any]:
-    """zstd, dictionaries and statistics for everything but the frames (already JPEG): no compression,
-    PLAIN, and no min/max statistics (which would copy two whole JPEGs into the footer per row group)."""
-    compression, plain = {}, []
-    for f in schema:
-        for path in _leaves(f):
-            media = f.name == MEDIA_COLUMN
-            compression[path] = "NONE" if media else "ZSTD"
-            if not media:
-                plain.append(path)
-    return {"compression": compression, "use_dictionary": plain, "write_statistics": plain}
+    """Ingestion's choices (zstd; JPEG columns uncompressed, PLAIN) and no min/max statistics on the
+    frames, which would copy two whole JPEGs into the footer per row group."""
+    opts = parquet_io.writer_options(schema, (MEDIA_COLUMN,))
+    opts["write_statistics"] = [p for f in schema if f.name != MEDIA_COLUMN for p in parquet_io.leaf_paths(f)]
+    return opts
 
 
 class Spill:

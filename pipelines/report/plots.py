@@ -20,7 +20,7 @@ BLUE, ORANGE, GREY, RED = "#3b6ea5", "#e08a3c", "#8c8c8c", "#c0392b"
 def _fig(ncols: int, title: str, width: float = 5.0):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, ncols, figsize=(max(width * ncols, 9.0), 3.8), squeeze=False)
     fig.suptitle(title, fontsize=13, fontweight="bold")
     for ax in axes[0]:
         ax.spines[["top", "right"]].set_visible(False)
@@ -35,7 +35,7 @@ def _hbar(ax: Any, counts: Mapping[str, int], color: str, title: str, total: int
     bars = ax.barh(labels, values, color=color)
     total = total or sum(values) or 1
     for b, v in zip(bars, values):
-        share = f"{v / total:.1%}" if v / total < 0.1 else f"{v / total:.0%}"
+        share = "<0.1%" if v / total < 0.001 else f"{v / total:.1%}" if v / total < 0.1 else f"{v / total:.0%}"
         ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {v:,} ({share}{of})", va="center", fontsize=9)
     ax.set_title(title)
     ax.set_xlim(0, max(values or [1]) * 1.35)
@@ -44,6 +44,13 @@ def _hbar(ax: Any, counts: Mapping[str, int], color: str, title: str, total: int
 
 def _note(profile_rows: int, shown: int) -> str:
     return "" if profile_rows <= shown else f" (uniform sample of {shown:,} of {profile_rows:,})"
+
+
+def _clipped(values: pd.Series, q: float = 0.995) -> tuple[pd.Series, str]:
+    """Values up to their q-quantile, so a few outliers do not squeeze the histogram; says what was cut."""
+    top = float(values.quantile(q)) if len(values) else 0.0
+    beyond = int((values > top).sum())
+    return values[values <= top], (f"; {beyond:,} above {top:.0f} not shown" if beyond else "")
 
 
 def task_mix(profile: Profile, manifest: Mapping[str, Any] | None):
@@ -64,9 +71,10 @@ def durations(profile: Profile, manifest: Mapping[str, Any] | None):
     what = "decoded videos" if not videos.empty else "annotated durations (one per video)"
     fig, axes = _fig(2 if not videos.empty else 1, "Video durations and frames")
     d = source["duration"].dropna()
-    axes[0].hist(d, bins=40, color=BLUE)
+    shown, cut = _clipped(d)
+    axes[0].hist(shown, bins=40, color=BLUE)
     axes[0].axvline(d.median(), color=RED, ls="--", label=f"median {d.median():.1f} s")
-    axes[0].set_xlabel("seconds")
+    axes[0].set_xlabel("seconds" + cut)
     axes[0].set_ylabel("videos")
     axes[0].set_title(what + _note(profile.groups["videos" if not videos.empty else "sample_durations"].rows, len(d)))
     axes[0].legend()
@@ -85,17 +93,22 @@ def intervals(profile: Profile, manifest: Mapping[str, Any] | None):
     if iv.empty:
         return None
     fig, (a, b, c) = _fig(3, "Where and how long the labelled moments are")
+    lengths, cut = _clipped(iv["length_s"])
+    bins = np.linspace(0, lengths.max() if len(lengths) else 1, 41)
     for (label, g), color in zip(iv.groupby("label"), (BLUE, ORANGE)):
-        a.hist(g["length_s"], bins=40, alpha=0.7, color=color, label=f"{label} ({len(g):,})")
+        a.hist(g["length_s"][g["length_s"] <= bins[-1]], bins=bins, alpha=0.7, color=color, label=f"{label} ({len(g):,})")
         b.hist(g["fraction"], bins=np.linspace(0, 1, 41), alpha=0.7, color=color, label=label)
-    a.set_xlabel("length (seconds)")
+    a.set_xlabel("length (seconds)" + cut)
     a.set_title("moment lengths")
     a.legend()
     b.set_xlabel("length / video duration")
     b.set_title("share of the video covered")
     b.legend()
-    h = c.hist2d(iv["start_frac"].clip(0, 1), iv["end_frac"].clip(0, 1), bins=30, range=[[0, 1], [0, 1]], cmap="Blues")
-    fig.colorbar(h[3], ax=c, label="moments")
+    from matplotlib.colors import LogNorm
+
+    h = c.hist2d(iv["start_frac"].clip(0, 1), iv["end_frac"].clip(0, 1), bins=30, range=[[0, 1], [0, 1]],
+                 cmap="Blues", norm=LogNorm(), cmin=1)
+    fig.colorbar(h[3], ax=c, label="moments (log scale)")
     c.plot([0, 1], [0, 1], color=GREY, lw=0.8)
     c.set_xlabel("start / duration")
     c.set_ylabel("end / duration")
@@ -127,14 +140,14 @@ def answers(profile: Profile, manifest: Mapping[str, Any] | None):
     if ans.empty:
         return None
     groups = list(ans.groupby("task"))
-    fig, axes = _fig(len(groups), "Answer-letter balance (dashed: uniform over the options)", width=4.5)
+    fig, axes = _fig(len(groups), "Answer-letter balance", width=4.5)
     for ax, (task, g) in zip(axes, groups):
         shares = g["answer_index"].astype(int).value_counts(normalize=True).sort_index()
         ax.bar([string.ascii_uppercase[i] for i in shares.index], shares.values, color=BLUE)
         ax.axhline(float((1 / g["n_choices"]).mean()), color=RED, ls="--")
         ax.set_ylim(0, max(0.5, shares.max() * 1.2))
         ax.set_ylabel("share of questions")
-        ax.set_title(f"{task} ({len(g):,} questions)")
+        ax.set_title(f"{task} ({len(g):,} questions; dashed: uniform)")
     return fig
 
 

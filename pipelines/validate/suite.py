@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import schemas
+from pipelines.normalize import SPAN_END_CLIPPED, SPAN_START_CLIPPED
 from pipelines.validate.labels import LABEL_CHECKS
 from pipelines.validate.profile import Profile
 from pipelines.validate.spec import CheckTable, in_set, not_null
@@ -26,6 +27,9 @@ SAMPLES = "samples"
 DECLARED = "declared_check"      # the violations schemas.check_record finds, "" when none
 DUPLICATED = "sample_id.duplicated"
 IN_VIDEOS = "video_key.in_videos"
+# Repairs the repair policy makes to labels (a broken adapter makes many); other recorded repairs are
+# assumptions an adapter states for a whole format (e.g. box_times_assumed) and are reported, not judged.
+POLICY_REPAIRS = frozenset({SPAN_START_CLIPPED, SPAN_END_CLIPPED})
 
 
 def required_columns(task: schemas.Task) -> tuple[str, ...]:
@@ -74,6 +78,9 @@ def sample_frames(
     frames = {SAMPLES: pd.DataFrame(common)}
     profile.count("task", common["task"])
     profile.count("dataset", t.column("dataset").to_pylist())
+    repairs = [set(r or ()) for r in t.column("repairs").to_pylist()]
+    profile.count("repairs", [x for r in repairs for x in r])
+    profile.count("policy_repaired", ["rows" for r in repairs if r & POLICY_REPAIRS])
     tasks = pc.unique(t.column("task")).to_pylist()
     for task in schemas.tasks():
         if task.name not in tasks:
