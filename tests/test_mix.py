@@ -259,3 +259,64 @@ def test_cli(root, tmp_path):
     res = run(str(leaky), "--root", str(root), "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "evaluation videos" in res.stderr and "Traceback" not in res.stderr
     shutil.rmtree(out)
+
+
+# ---- mixtures of shards ingested from the real files -----------------------------------------------
+
+
+def _real_recipe(real_ingested, **top):
+    sources = [
+        {"name": "charades_sta_train", "path": str(real_ingested("charades_sta_train")), "weight": 3, "frames": "optional"},
+        {"name": "nextgqa_val", "path": str(real_ingested("nextgqa_val")), "weight": 1, "frames": "optional"},
+        {"name": "got_val", "path": str(real_ingested("got_val")), "weight": 1, "frames": "optional"},
+    ]
+    return parse_recipe({"seed": 3, "total": 2000, "rows_per_shard": 500, "sources": sources,
+                         "evaluation": [{"path": str(real_ingested("charades_sta_test"))}], **top}, "/")
+
+
+def test_real_weighted_mixture_shares_determinism_and_round_trip(real_ingested, tmp_path):
+    m = run_mix(_real_recipe(real_ingested), str(tmp_path / "a")).manifest
+    n = 2000
+    # 2000 rows at 3:1:1; GOT-10k val has 180 rows, so its 400 repeat rows (and say so)
+    assert [s["selected"] for s in m["sources"]] == [1200, 400, 400]
+    assert m["sources"][2]["eligible"] == 180 and m["sources"][2]["repeated"] == 220
+    for s, asked in zip(m["sources"], (0.6, 0.2, 0.2)):
+        assert abs(s["realised_share"] - asked) <= 1 / n
+    assert m["tasks"] == {"grounded_qa": {"rows": 400, "share": 0.2}, "temporal_grounding": {"rows": 1200, "share": 0.6},
+                          "tracking": {"rows": 400, "share": 0.2}}
+    # Charades-STA train and test share no video: the guard lets the mixture through
+    assert m["leaked_videos_allowed"] == []
+    again = run_mix(_real_recipe(real_ingested), str(tmp_path / "b")).manifest
+    files = sorted(glob.glob(f"{tmp_path}/a/part-*.parquet"))
+    assert len(files) == 4 and again["shards"] == m["shards"]
+    assert all(open(f, "rb").read() == open(f.replace("/a/", "/b/"), "rb").read() for f in files)
+    rows, _ = _read(tmp_path / "a")
+    samples = {}
+    for name in ("charades_sta_train", "nextgqa_val", "got_val"):
+        samples.update({r["sample_id"]: r for r in pl.read_parquet(f"{real_ingested(name)}/samples/*.parquet").to_dicts()})
+    for r in rows.to_dicts():
+        s = samples[r["sample_id"]]
+        assert r["prompt"] == schemas.render_prompt(schemas.get_task(s["task"]), s, think=True)
+        assert json.loads(r["reward_model"]["ground_truth"]) == json.loads(json.dumps(schemas.ground_truth(s)))
+        assert r["videos"] == []                                  # labels-only sources (frames: optional)
+
+
+def test_real_charades_test_video_refused_in_training(real_ingested, tmp_path):
+    clip = str(real_ingested("charades_clip"))
+    raw = {"sources": [{"name": "clip", "path": clip}], "evaluation": [
+        {"name": "charades_sta_test", "path": str(real_ingested("charades_sta_test")), "split": "test"}]}
+    with pytest.raises(LeakageError, match=r"1 training rows on 1 evaluation videos \(clip vs charades_sta_test\): 93REJ"):
+        run_mix(parse_recipe(raw, "/"), str(tmp_path / "refused"))
+    assert not (tmp_path / "refused").exists()
+    # allowed on purpose: the row carries the real frames, their times and fps, and the truth
+    m = run_mix(parse_recipe({**raw, "leakage": "allow"}, "/"), str(tmp_path / "o")).manifest
+    assert m["leaked_videos_allowed"] == ["93REJ"]
+    (row,) = _read(tmp_path / "o")[0].to_dicts()
+    (video,) = pl.read_parquet(f"{clip}/videos/*.parquet").to_dicts()
+    (sample,) = pl.read_parquet(f"{clip}/samples/*.parquet").to_dicts()
+    assert row["video_key"] == "93REJ" and len(video["frames"]) == 60
+    assert row["videos"] == [{"video": video["frames"], "timestamps": video["timestamps"], "fps": video["sampled_fps"]}]
+    truth = json.loads(row["reward_model"]["ground_truth"])
+    assert truth["span"] == {"start": 3.4, "end": 10.5} and truth["duration"] == sample["duration"]
+    assert row["prompt"] == schemas.render_prompt(schemas.get_task("temporal_grounding"), sample, think=True)
+    assert 'this happens: "person drinking from a cup."' in row["prompt"][0]["content"]

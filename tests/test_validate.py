@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -219,3 +220,83 @@ def test_cli_refuses_what_is_not_an_ingestion_folder(tmp_path):
     res = subprocess.run([sys.executable, "-m", "vrft", "validate", str(tmp_path), "--set", "bad"], cwd=ROOT,
                          capture_output=True, text=True)
     assert res.returncode == 2 and "NAME=VALUE" in res.stderr
+
+
+# ---- shards ingested from the real files ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_results(real_ingested):
+    from pipelines.validate import validate_dataset
+
+    return {n: validate_dataset(str(real_ingested(n))) for n in ("charades_sta_test", "nextgqa_val", "got_val", "charades_clip")}
+
+
+def test_real_shards_pass(real_results):
+    for name, r in real_results.items():
+        assert r.success, (name, r.failures)
+    clip = real_results["charades_clip"]
+    video_checks = [c for c in clip.checks if c["table"] == "videos"]
+    assert video_checks and all(c["rows"] == 1 for c in video_checks)          # 93REJ's frames were checked
+    assert not any("skipped" in n for n in clip.notes)
+    assert any("--no-frames" in n for n in real_results["charades_sta_test"].notes)
+    assert "180 of 180 rows (100%) carry the adapter's assumption box_times_assumed" in real_results["got_val"].notes
+    shares = [c for c in real_results["charades_sta_test"].checks if c["column"] == "repaired_share"]
+    assert shares and shares[0]["success"]                                      # 562 of 3,720 clipped: judged, passes
+
+
+def _rows(folder, table):
+    return pa.parquet.read_table(f"{folder}/{table}").to_pylist()
+
+
+def test_real_shards_a_test_corrupts_fail_naming_column_and_rows(real_ingested, tmp_path):
+    """The real clip (with frames) plus real Charades-STA test and GOT-10k rows moved onto its video."""
+    import pyarrow.parquet  # noqa: F401  (pa.parquet)
+    from pipelines.ingest.parquet_io import write_rows
+    from pipelines.validate import validate_dataset
+
+    clip = real_ingested("charades_clip")
+    out = tmp_path / "corrupt"
+    shutil.copytree(clip, out, ignore=shutil.ignore_patterns("report"))
+    samples = _rows(clip, "samples")
+    extra = _rows(real_ingested("charades_sta_test"), "samples")[:40] + _rows(real_ingested("got_val"), "samples")[:20]
+    for s in extra:
+        s["video_key"] = "93REJ"
+    grounding, tracking = extra[0], extra[40]
+    grounding["span"] = {"start": grounding["span"]["start"], "end": grounding["duration"] + 3.0}
+    twin = {**extra[1], "sample_id": extra[2]["sample_id"]}
+    tracking["boxes"][3] = {**tracking["boxes"][3], "x0": -0.2}
+    extra[5]["video_key"] = "NOPE0"
+    for f in (out / "samples").glob("part-*.parquet"):
+        f.unlink()
+    write_rows(str(out / "samples/part-00000-of-00001.parquet"), samples + extra + [twin], schemas.samples_schema())
+    (video_file,) = (out / "videos").glob("part-*.parquet")
+    (video,) = _rows(out, "videos")
+    video["timestamps"][5], video["timestamps"][6] = video["timestamps"][6], video["timestamps"][5]
+    video_file.unlink()
+    write_rows(str(video_file), [video], schemas.videos_schema(), media_columns=("frames",))
+
+    result = validate_dataset(str(out))
+    assert not result.success
+    named = {(c["table"], c["column"]): c["examples"] for c in result.failures}
+    assert named[("temporal_grounding.span", "duration vs span.end")] == [grounding["sample_id"]]
+    assert named[("samples", "sample_id.duplicated")] == [extra[2]["sample_id"]]
+    assert named[("tracking.boxtrack", "boxes.x0")] == [tracking["sample_id"]]
+    assert named[("samples", "video_key.in_videos")] == [extra[5]["sample_id"]]
+    assert named[("videos", "timestamps.step_min")] == ["93REJ"]
+    assert set(named) == {("temporal_grounding.span", "duration vs span.end"), ("temporal_grounding", "declared_check"),
+                          ("samples", "sample_id.duplicated"), ("tracking.boxtrack", "boxes.x0"), ("tracking", "declared_check"),
+                          ("samples", "video_key.in_videos"), ("videos", "timestamps.step_min")}
+
+
+def test_ingest_validates_its_output_unless_told_not_to(real_data, tmp_path, capsys):
+    from vrft.cli import main
+
+    src = tmp_path / "charades_sta_test.txt"
+    src.write_text("".join((real_data / "charades_sta/charades_sta_test.txt").read_text().splitlines(True)[:30]))
+    args = ["ingest", "charades-sta", "--annotations", str(src), "--durations", str(real_data / "charades_sta/charades.json"),
+            "--no-frames", "--direct_num_workers=1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert "PASSED" in capsys.readouterr().out and (tmp_path / "a/report/summary.json").is_file()
+    assert main([*args, "--out", str(tmp_path / "b"), "--no-validate"]) == 0
+    assert "PASSED" not in capsys.readouterr().out and not (tmp_path / "b/report").exists()

@@ -52,17 +52,22 @@ class GxRunner:
     def __init__(self, docs_dir: str) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.data_context.types.base import (
+            DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig,
+        )
 
         self._gx = gx
         self.docs_dir = os.path.abspath(docs_dir)
-        self.ctx = gx.get_context(mode="ephemeral")
-        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.ctx.add_data_docs_site(site_name="vrft", site_config={
+        site = {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": self.docs_dir},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
+        }
+        self.ctx = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+            data_docs_sites={"vrft": site}, progress_bars=ProgressBarsConfig(globally=False),
+            analytics_enabled=False,
+        ))
         self.source = self.ctx.data_sources.add_pandas("vrft")
         self._defs: dict[str, Any] = {}
         self.outcomes: dict[tuple[str, int], Outcome] = {}
