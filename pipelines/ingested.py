@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 
 import schemas
 
-TABLES = ("samples", "videos", "rejects")
 MANIFEST = "manifest.json"
 
 
@@ -55,9 +54,6 @@ class Ingested:
             return None
         with open(path) as f:
             return json.load(f)
-
-    def rows(self, table: str) -> int:
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.parts(table))
 
     def column(self, table: str, column: str) -> pa.ChunkedArray:
         """One (small) column of a whole table, e.g. all sample ids or video keys."""

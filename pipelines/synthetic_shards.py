@@ -52,17 +52,22 @@ def make_videos(n: int, n_frames: int = 4, size: tuple[int, int] = (56, 56), see
     return out
 
 
+def _down(x: float) -> float:
+    """Two decimals, rounded down: an end rounded up could pass the video's end."""
+    return float(np.floor(x * 100) / 100)
+
+
 def _labels(task: str, video: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     d = video["duration"]
     if task == "temporal_grounding":
-        start = float(np.round(rng.uniform(0, d * 0.7), 2))
-        return {"span": {"start": start, "end": float(np.round(min(d, start + rng.uniform(2, d * 0.3 + 2)), 2))}}
+        start = _down(rng.uniform(0, d * 0.7))
+        return {"span": {"start": start, "end": _down(min(d, start + rng.uniform(2, d * 0.3 + 2)))}}
     if task in ("grounded_qa", "video_qa"):
         out: dict[str, Any] = {"choices": [f"option {k} " + " ".join(rng.choice(WORDS, 3)) for k in range(5)],
                                "answer_index": int(rng.integers(0, 5))}
         if task == "grounded_qa":
-            s = float(np.round(rng.uniform(0, d * 0.6), 2))
-            out["spans"] = [{"start": s, "end": float(np.round(min(d, s + rng.uniform(1, d * 0.3)), 2))}]
+            s = _down(rng.uniform(0, d * 0.6))
+            out["spans"] = [{"start": s, "end": _down(min(d, s + rng.uniform(1, d * 0.3)))}]
         return out
     x, y = rng.uniform(0.1, 0.5, 2)
     boxes = []
