@@ -42,6 +42,13 @@ def _hbar(ax: Any, counts: Mapping[str, int], color: str, title: str, total: int
     ax.grid(axis="x", alpha=0.3)
 
 
+def _label(ax: Any, title: str, xlabel: str, legend: bool = False) -> None:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if legend:
+        ax.legend()
+
+
 def _note(profile_rows: int, shown: int) -> str:
     return "" if profile_rows <= shown else f" (uniform sample of {shown:,} of {profile_rows:,})"
 
@@ -98,21 +105,16 @@ def intervals(profile: Profile, manifest: Mapping[str, Any] | None):
     for (label, g), color in zip(iv.groupby("label"), (BLUE, ORANGE)):
         a.hist(g["length_s"][g["length_s"] <= bins[-1]], bins=bins, alpha=0.7, color=color, label=f"{label} ({len(g):,})")
         b.hist(g["fraction"], bins=np.linspace(0, 1, 41), alpha=0.7, color=color, label=label)
-    a.set_xlabel("length (seconds)" + cut)
-    a.set_title("moment lengths")
-    a.legend()
-    b.set_xlabel("length / video duration")
-    b.set_title("share of the video covered")
-    b.legend()
+    _label(a, "moment lengths", "length (seconds)" + cut, legend=True)
+    _label(b, "share of the video covered", "length / video duration", legend=True)
     from matplotlib.colors import LogNorm
 
     h = c.hist2d(iv["start_frac"].clip(0, 1), iv["end_frac"].clip(0, 1), bins=30, range=[[0, 1], [0, 1]],
                  cmap="Blues", norm=LogNorm(), cmin=1)
     fig.colorbar(h[3], ax=c, label="moments (log scale)")
     c.plot([0, 1], [0, 1], color=GREY, lw=0.8)
-    c.set_xlabel("start / duration")
+    _label(c, "positions (the diagonal is zero length)", "start / duration")
     c.set_ylabel("end / duration")
-    c.set_title("positions (the diagonal is zero length)")
     return fig
 
 
@@ -123,11 +125,9 @@ def boxes(profile: Profile, manifest: Mapping[str, Any] | None):
     fig, (a, b, c) = _fig(3, "Tracked boxes")
     a.hist(bx["area"].dropna().clip(1e-4, 1), bins=np.logspace(-4, 0, 41), color=BLUE)
     a.set_xscale("log")
-    a.set_xlabel("box area / frame area (log scale)")
-    a.set_title("box sizes")
+    _label(a, "box sizes", "box area / frame area (log scale)")
     b.hist(np.log2(bx["aspect"].dropna().clip(1 / 8, 8)), bins=np.linspace(-3, 3, 41), color=ORANGE)
-    b.set_xlabel("log2(width / height): 0 is square")
-    b.set_title("box shapes")
+    _label(b, "box shapes", "log2(width / height): 0 is square")
     m = bx["motion"].dropna()
     c.hist(m, bins=40, color=BLUE)
     c.set_xlabel("centre shift between consecutive boxes (frame widths)")
