@@ -160,6 +160,16 @@ def test_labels_only_dataset_skips_frame_checks_visibly(labels_only):
     assert "--no-frames" in open(labels_only.report).read()
 
 
+def test_a_frames_run_without_videos_fails_every_sample(tmp_path, labels_only):
+    from pipelines.validate import validate_dataset
+
+    videos = synthetic.make_videos(5, n_frames=4)
+    samples = synthetic.make_samples(videos, 20)
+    result = validate_dataset(synthetic.write_ingested(str(tmp_path), samples, [], frames=True))
+    (missing,) = [c for c in result.failures if c["column"] == "video_key.in_videos"]
+    assert missing["failing"] == 20 and missing["examples"] == [s["sample_id"] for s in samples]
+
+
 def test_labels_flatten_nested_columns_with_positions():
     rows = [
         {"sample_id": "a", "duration": 10.0, "boxes": [{"t": 0.0, "x0": 0.1, "y0": 0.1, "x1": 0.2, "y1": 0.2},

@@ -8,6 +8,7 @@ frame is one GX validation (named by its chunk), so the docs show every chunk's 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -58,6 +59,7 @@ class GxRunner:
 
         self._gx = gx
         self.docs_dir = os.path.abspath(docs_dir)
+        shutil.rmtree(self.docs_dir, ignore_errors=True)   # the pages of an earlier run would linger
         site = {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": self.docs_dir},

@@ -81,9 +81,11 @@ def validate_dataset(
     os.makedirs(report_dir, exist_ok=True)
     notes: list[str] = []
     keys = ds.framed_keys() if ds.frames_expected else set()
-    with_videos = bool(keys)
+    # a run that meant to decode frames is held to them even if none came out; without a manifest,
+    # a folder with no frames at all is taken to be labels only
+    with_videos = bool(keys) or (ds.frames_expected and ds.manifest is not None)
     if not with_videos:
-        why = "ingested with --no-frames" if not ds.frames_expected else "no video in videos/ has frames"
+        why = "ingested with --no-frames" if not ds.frames_expected else "no manifest and no video in videos/ has frames"
         notes.append(f"frame checks and the video-presence check skipped: {why}")
     gx = GxRunner(os.path.join(report_dir, "gx"))
     tables = {t.name: t for t in sample_tables(with_videos)}
@@ -131,6 +133,8 @@ def validate_dataset(
 
     result.report = write_report(profile, ds.manifest, result)
     result.summary = os.path.join(report_dir, SUMMARY)
-    with open(result.summary, "w") as f:
+    tmp = os.path.join(report_dir, f".{SUMMARY}.tmp")
+    with open(tmp, "w") as f:
         json.dump(asdict(result), f, indent=1, default=str)
+    os.replace(tmp, result.summary)
     return result
