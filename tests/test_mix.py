@@ -133,7 +133,7 @@ def test_spilling_often_gives_the_same_shards(small, root, tmp_path):
     write_shards(sel.rows, str(tmp_path), 64, think=False, spill_bytes=1)
     _, files = _read(out)
     assert [open(f, "rb").read() for f in files] == [open(tmp_path / os.path.basename(f), "rb").read() for f in files]
-    assert not os.path.exists(tmp_path / ".spill")
+    assert set(os.listdir(tmp_path)) == {os.path.basename(f) for f in files}   # no spill or staging left
 
 
 def test_leakage_refused_dropped_or_allowed(root, tmp_path):
@@ -320,3 +320,15 @@ def test_real_charades_test_video_refused_in_training(real_ingested, tmp_path):
     assert truth["span"] == {"start": 3.4, "end": 10.5} and truth["duration"] == sample["duration"]
     assert row["prompt"] == schemas.render_prompt(schemas.get_task("temporal_grounding"), sample, think=True)
     assert 'this happens: "person drinking from a cup."' in row["prompt"][0]["content"]
+
+
+def test_a_failed_join_leaves_no_shard_behind(tmp_path):
+    videos = synthetic.make_videos(6, n_frames=4, prefix="x")
+    videos[4]["frames"] = []                   # timestamps without frames: a contradiction the join finds
+    synthetic.write_ingested(str(tmp_path / "bad"), synthetic.make_samples(videos, 40, ("temporal_grounding",)), videos)
+    (tmp_path / "r.yaml").write_text("rows_per_shard: 8\nsources: [{path: bad}]\n")
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "vrft", "mix", str(tmp_path / "r.yaml"), "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and "x000004 has 0 frames and 4 timestamps" in res.stderr
+    assert os.listdir(out) == []

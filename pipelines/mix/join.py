@@ -136,10 +136,18 @@ def _write_shard(table: pa.Table, order: pa.Array, path: str) -> int:
 
 
 def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool, spill_bytes: int = SPILL_BYTES) -> list[dict[str, Any]]:
-    """Write `rows` (with `_pos`) as shuffled training shards into `out`; returns [{file, rows, bytes}]."""
+    """Write `rows` (with `_pos`) as shuffled training shards into `out`; returns [{file, rows, bytes}].
+
+    Shards are finished in a hidden staging folder and moved into `out` together at the end, so a
+    run that dies leaves no shard where the trainer looks (it reads every *.parquet below a folder).
+    """
     n = len(rows)
     n_shards = -(-n // rows_per_shard)
-    spill = Spill(os.path.join(out, ".spill"), rows_per_shard, spill_bytes)
+    work = os.path.join(out, ".mixing")
+    shutil.rmtree(work, ignore_errors=True)   # what a killed run left
+    staging = os.path.join(work, "shards.tmp")
+    os.makedirs(staging)
+    spill = Spill(os.path.join(work, "spill"), rows_per_shard, spill_bytes)
     try:
         for row in _frameless_rows(rows, think):
             spill.add(row)
@@ -154,8 +162,10 @@ def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool,
             if table.column(POS).take(order).to_pylist() != expected:
                 raise MixDataError(f"shard {b}: rows missing or repeated after the join")
             name = f"part-{b:05d}-of-{n_shards:05d}.parquet"
-            size = _write_shard(table, order, os.path.join(out, name))
+            size = _write_shard(table, order, os.path.join(staging, name))
             shards.append({"file": name, "rows": table.num_rows, "bytes": size})
+        for shard in shards:
+            os.replace(os.path.join(staging, shard["file"]), os.path.join(out, shard["file"]))
         return shards
     finally:
-        shutil.rmtree(spill.folder, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)

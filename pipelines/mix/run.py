@@ -63,7 +63,8 @@ def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
     t0 = time.perf_counter()
     sel = select(recipe)
     if not len(sel.rows):
-        raise RecipeError("the recipe selects no rows (check the sources' tasks, splits, filters and weights)")
+        empty = [f"{s.name} ({s.available} rows, dropped {s.dropped or 'none'})" for s in sel.stats if not s.eligible]
+        raise RecipeError("the recipe selects no rows; sources with nothing left: " + ("; ".join(empty) or "none"))
     t1 = time.perf_counter()
     prepare_out(out, overwrite)
     shards = write_shards(sel.rows, out, recipe.rows_per_shard, recipe.think)

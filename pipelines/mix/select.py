@@ -170,8 +170,7 @@ def select(recipe: Recipe) -> Selection:
         rows = dedup(rows, stats)
     rows, leaked = guard_leakage(rows, recipe, stats)
     per_source = [rows.filter(pl.col("_source") == i) for i in range(len(recipe.sources))]
-    # one stream per source for its cap and one for its draw, one for the shuffle: adding a source
-    # does not change what the others draw
+    # every source draws (cap, then sample) from its own seeded streams; the shuffle has its own
     streams = np.random.SeedSequence(recipe.seed).spawn(len(per_source) + 1)
     seeds = [s.spawn(2) for s in streams[:-1]]
     for i, (src, part) in enumerate(zip(recipe.sources, per_source)):

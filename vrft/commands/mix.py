@@ -43,10 +43,11 @@ def print_manifest(m: dict[str, Any], out: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipelines.ingested import NotIngested
     from pipelines.mix import RecipeError, load_recipe, run_mix
+    from pipelines.mix.join import MixDataError
 
     try:
         result = run_mix(load_recipe(args.recipe, args.root), args.out, args.overwrite)
-    except (RecipeError, NotIngested) as err:
+    except (RecipeError, NotIngested, MixDataError) as err:
         raise UserError(str(err)) from None
     print_manifest(result.manifest, result.out)
     return 0
