@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +24,11 @@ MANIFEST = "manifest.json"
 
 class NotIngested(ValueError):
     """The folder is not an ingestion output (a user mistake: the message says what is missing)."""
+
+
+def streaming(path: str) -> pq.ParquetFile:
+    """A Parquet file read page by page (no pre-buffering of whole column chunks)."""
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,19 @@ class Ingested:
         chunks = [c for c in chunks if len(c)] or [pa.chunked_array([], pa.string())]
         return pa.chunked_array([a for c in chunks for a in c.chunks], chunks[0].type)
 
-    def batches(self, table: str, columns: Sequence[str] | None = None, rows: int = 50_000) -> Iterator[pa.Table]:
-        """The table as successive tables of at most `rows` rows (memory: one batch)."""
+    def batches(
+        self, table: str, columns: Sequence[str] | None = None, rows: int = 50_000,
+        row_groups: Callable[[pq.ParquetFile], Sequence[int]] | None = None,
+    ) -> Iterator[pa.Table]:
+        """The table as successive tables of at most `rows` rows, optionally only the row groups that
+        `row_groups(file)` names. Reads stream page by page, so memory holds about one batch, not a
+        row group (a videos row group holds up to ~100 MB of JPEGs)."""
         for path in self.parts(table):
-            pf = pq.ParquetFile(path)
-            for batch in pf.iter_batches(batch_size=rows, columns=list(columns) if columns else None):
+            pf = streaming(path)
+            groups = list(row_groups(pf)) if row_groups else None
+            if groups == []:
+                continue
+            for batch in pf.iter_batches(batch_size=rows, row_groups=groups, columns=list(columns) if columns else None):
                 yield pa.Table.from_batches([batch])
 
     def framed_keys(self) -> set[str]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-from typing import Any, Iterator
+from typing import Any, Container, Iterator
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +29,7 @@ POS = "_pos"
 MEDIA_COLUMN = "videos"                 # holds the JPEG bytes: stored uncompressed, PLAIN
 SPILL_BYTES = 128 * 2**20
 GROUP_BYTES = 32 * 2**20                # row group target in the shards (the trainer reads one at a time)
+VIDEO_SLICE = 16                        # videos turned into Python objects at a time
 
 
 class MixDataError(RuntimeError):
@@ -47,30 +49,51 @@ def writer_options(schema: pa.Schema) -> dict[str, Any]:
 
 
 class Spill:
-    """Training rows bucketed by output shard, on disk."""
+    """Training rows bucketed by output shard, on disk.
+
+    Rows become Arrow record batches every `BATCH_ROWS` (so few Python objects live at once), split by
+    bucket as they are made; whenever the batches hold `budget` bytes they go to one file per bucket.
+    """
+
+    BATCH_ROWS = 256
 
     def __init__(self, folder: str, rows_per_shard: int, budget: int = SPILL_BYTES) -> None:
         self.folder, self.rows_per_shard, self.budget = folder, rows_per_shard, budget
         self.schema = spill_schema()
-        self.buffers: dict[int, list[dict[str, Any]]] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.parts: dict[int, list[pa.RecordBatch]] = {}
         self.buffered = 0
         self.files = 0
         os.makedirs(folder, exist_ok=True)
 
     def add(self, row: dict[str, Any]) -> None:
-        self.buffers.setdefault(row[POS] // self.rows_per_shard, []).append(row)
-        self.buffered += 1024 + sum(len(b) for v in row["videos"] for b in v["video"])
-        if self.buffered >= self.budget:
-            self.flush()
+        self.rows.append(row)
+        if len(self.rows) >= self.BATCH_ROWS:
+            self._to_arrow()
+            if self.buffered >= self.budget:
+                self.flush()
+
+    def _to_arrow(self) -> None:
+        if not self.rows:
+            return
+        batch = pa.RecordBatch.from_pylist(self.rows, schema=self.schema)
+        self.rows = []
+        buckets = pc.divide(batch.column(POS), self.rows_per_shard)     # integer division
+        order = pc.sort_indices(buckets)
+        batch, buckets = batch.take(order), buckets.take(order).to_numpy()
+        cuts = [0, *(np.flatnonzero(np.diff(buckets)) + 1).tolist(), len(buckets)]
+        for a, b in zip(cuts, cuts[1:]):
+            self.parts.setdefault(int(buckets[a]), []).append(batch.slice(a, b - a))
+        self.buffered += batch.nbytes
 
     def flush(self) -> None:
-        for bucket, rows in sorted(self.buffers.items()):
+        self._to_arrow()
+        for bucket, batches in sorted(self.parts.items()):
             path = os.path.join(self.folder, f"b{bucket:06d}-{self.files:06d}.arrow")
-            table = pa.Table.from_pylist(rows, schema=self.schema)
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, self.schema) as writer:
-                writer.write_table(table)
+                writer.write_table(pa.Table.from_batches(batches, self.schema).combine_chunks())
             self.files += 1
-        self.buffers, self.buffered = {}, 0
+        self.parts, self.buffered = {}, 0
 
     def bucket(self, b: int) -> pa.Table:
         """All rows spilled for shard b, in spill order (memory-mapped)."""
@@ -87,36 +110,47 @@ def _frameless_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]
         yield {**out, "videos": [], POS: r[POS]}
 
 
+def _video_slices(folder: str, wanted: Container[str]) -> Iterator[list[dict[str, Any]]]:
+    """The wanted videos of `folder`, `VIDEO_SLICE` at a time, as dicts (streamed: see Ingested.batches)."""
+    def groups(pf: pq.ParquetFile) -> list[int]:
+        keys, out, at = pf.read(columns=["video_key"]).column(0).to_pylist(), [], 0
+        for g in range(pf.metadata.num_row_groups):
+            n = pf.metadata.row_group(g).num_rows
+            if any(k in wanted for k in keys[at:at + n]):
+                out.append(g)
+            at += n
+        return out
+
+    columns = ["video_key", "timestamps", "sampled_fps", "frames"]
+    for batch in Ingested(folder).batches("videos", columns, rows=VIDEO_SLICE, row_groups=groups):
+        keys = batch.column("video_key").to_pylist()
+        if any(k in wanted for k in keys):
+            yield [v for v in batch.to_pylist() if v["video_key"] in wanted]
+
+
 def _framed_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
-    """Training rows of the chosen samples whose videos have frames, reading videos/ row group by group."""
+    """Training rows of the chosen samples whose videos have frames, in the order of videos/."""
     framed = rows.filter(pl.col("_framed")).sort(["_folder", "video_key", POS])
     for (folder,), part in framed.group_by("_folder", maintain_order=True):
         spans = part.with_row_index("_i").group_by("video_key", maintain_order=True).agg(
             pl.col("_i").min().alias("at"), pl.len().alias("n"))
-        where = {k: (a, n) for k, a, n in spans.iter_rows()}
-        for path in Ingested(folder).parts("videos"):
-            pf = pq.ParquetFile(path)
-            for g in range(pf.metadata.num_row_groups):
-                keys = pf.read_row_group(g, columns=["video_key"]).column(0).to_pylist()
-                needed = [j for j, k in enumerate(keys) if k in where]
-                if not needed:
-                    continue
-                table = pf.read_row_group(g, columns=["video_key", "timestamps", "sampled_fps", "frames"]).take(needed)
-                videos, spans_of = [], []
-                for v in table.to_pylist():
-                    if v["video_key"] in where:                  # the first copy of a key wins
-                        spans_of.append(where.pop(v["video_key"]))
-                        videos.append(v)
-                samples = iter(part[[i for at, n in spans_of for i in range(at, at + n)]].to_dicts())
-                for video, (_, n) in zip(videos, spans_of):
-                    frames, ts = video["frames"] or [], video["timestamps"] or []
-                    if not frames or len(frames) != len(ts):
-                        key = video["video_key"]
-                        raise MixDataError(f"{folder}: video {key} has {len(frames)} frames and {len(ts)} timestamps")
-                    for _ in range(n):
-                        r = next(samples)
-                        out = schemas.training_row(r, frames, ts, video["sampled_fps"], think=think, index=r[POS])
-                        yield {**out, POS: r[POS]}
+        where = {k: (a, n) for k, a, n in spans.iter_rows()}      # video -> its rows in `part`
+        for found in _video_slices(folder, where):
+            videos, spans_of = [], []
+            for v in found:
+                if v["video_key"] in where:                        # the first copy of a key wins
+                    spans_of.append(where.pop(v["video_key"]))
+                    videos.append(v)
+            samples = iter(part[[i for at, n in spans_of for i in range(at, at + n)]].to_dicts())
+            for video, (_, n) in zip(videos, spans_of):
+                frames, ts = video["frames"] or [], video["timestamps"] or []
+                if not frames or len(frames) != len(ts):
+                    key = video["video_key"]
+                    raise MixDataError(f"{folder}: video {key} has {len(frames)} frames and {len(ts)} timestamps")
+                for _ in range(n):
+                    r = next(samples)
+                    out = schemas.training_row(r, frames, ts, video["sampled_fps"], think=think, index=r[POS])
+                    yield {**out, POS: r[POS]}
         if where:
             raise MixDataError(f"{folder}: {len(where)} videos vanished from videos/ while mixing, e.g. {next(iter(where))}")
 
