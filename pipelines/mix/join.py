@@ -1,11 +1,12 @@
 """Samples joined with their frames, written as shuffled training shards, in bounded memory.
 
-The chosen rows already have their output position (`_pos`). Pass 1 reads each source's videos/
-one row group at a time (only the videos some chosen row needs), renders each training row
-(`schemas.training_row`) and spills it, tagged with its position, into the bucket of its output shard
-(Arrow IPC files, flushed whenever the buffers pass `spill_bytes`). Pass 2 reads one bucket at a time,
-orders it by position and writes the shard atomically. Peak memory: one video row group, the spill
-buffers and one shard, whatever the dataset's size.
+The chosen rows already have their output position (`_pos`). Pass 1 streams each source's videos/
+(only the row groups holding a video some chosen row needs, a few videos at a time), renders each
+training row (`schemas.training_row`) and spills it, tagged with its position, into the bucket of its
+output shard (Arrow IPC files, written whenever the buffers pass `spill_bytes`). Pass 2 reads one
+bucket at a time, orders it by position and writes the shard one row group at a time. Peak memory: a
+few videos, the spill budget and one shard (memory-mapped), whatever the dataset's size; the labels of
+the chosen rows (polars) are the one thing that grows with it.
 """
 
 from __future__ import annotations
