@@ -21,6 +21,9 @@ COMMANDS = (
     "mix",
     "rewards",
     "show",
+    "tiny-model",
+    "train",
+    "eval",
     "demo",
 )
 

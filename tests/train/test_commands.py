@@ -1,0 +1,85 @@
+"""`vrft tiny-model` and `vrft train`: what they write and how they refuse bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vrft.errors import UserError
+
+
+def cli(*argv: str) -> int:
+    """The command function itself, so user mistakes surface as UserError (main() prints and exits 2)."""
+    from vrft.cli import build_parser
+
+    args = build_parser().parse_args(list(argv))
+    return args.func(args)
+
+
+def test_tiny_model_is_a_loadable_qwen25_vl_and_deterministic(tmp_path, capsys):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    assert cli("tiny-model", str(tmp_path / "a"), "--seed", "3") == 0
+    assert "qwen2_5_vl" in capsys.readouterr().out
+    cli("tiny-model", str(tmp_path / "b"), "--seed", "3")
+    cli("tiny-model", str(tmp_path / "c"), "--seed", "4")
+    a, b, c = (AutoModelForImageTextToText.from_pretrained(tmp_path / x) for x in "abc")
+    assert type(a).__name__ == "Qwen2_5_VLForConditionalGeneration"
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert any(not torch.equal(sa[k], sc[k]) for k in sa)
+    assert (tmp_path / "a" / "tokenizer.json").read_bytes() == (tmp_path / "b" / "tokenizer.json").read_bytes()
+
+    proc = AutoProcessor.from_pretrained(tmp_path / "a")
+    assert type(proc).__name__ == "Qwen2_5_VLProcessor"
+    assert type(proc.video_processor).__name__ == "Qwen2VLVideoProcessor" and proc.video_processor.do_sample_frames is False
+    tok = proc.tokenizer
+    for name, token in (("video_token_id", "<|video_pad|>"), ("image_token_id", "<|image_pad|>"),
+                        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>")):
+        assert getattr(a.config, name) == tok.convert_tokens_to_ids(token)
+    reply = "<think>the cup moves</think><answer>2.50 to 7.75</answer><glue>[(1.0, 2.0)]</glue>"
+    ids = tok(reply).input_ids
+    assert tok.decode(ids, skip_special_tokens=True) == reply  # answer tags are ordinary text
+    assert len(ids) < len(reply) / 2  # the BPE learned the prompt vocabulary
+    n = sum(p.numel() for p in a.parameters())
+    assert 100_000 < n < 1_000_000
+
+
+def test_train_refuses_bad_input_in_one_line(tmp_path, tiny_model_dir, shards):
+    config = tmp_path / "c.yaml"
+    config.write_text("model: {path: %s}\ndata: {shards: %s}\n" % (tiny_model_dir, shards))
+    with pytest.raises(UserError, match="config file not found"):
+        cli("train", str(tmp_path / "missing.yaml"))
+    with pytest.raises(UserError, match="unknown key 'loss.bta'"):
+        cli("train", str(config), "loss.bta=1")
+    with pytest.raises(UserError, match="model.path .*no model there"):
+        cli("train", str(config), f"model.path={tmp_path}")
+    with pytest.raises(UserError, match="data.shards: no training shards"):
+        cli("train", str(config), f"data.shards={tmp_path / 'none'}")
+    with pytest.raises(UserError, match="--resume: no checkpoint"):
+        cli("train", str(config), f"run.out={tmp_path / 'run'}", "--resume")
+    with pytest.raises(UserError, match="not a complete checkpoint"):
+        cli("train", str(config), "--resume-from", str(tmp_path))
+
+
+def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_dir, shards, capsys):
+    """`vrft train` on the shipped tiny config: rewards from the task declarations, then --resume."""
+    import json
+
+    from train.trainer import GRPOTrainer  # noqa: F401  (imported here so a broken trainer fails this test clearly)
+    from vrft.cli import main
+
+    config = "train/configs/tiny_cpu.yaml"
+    common = [f"model.path={tiny_model_dir}", f"data.shards={shards}", f"run.out={tmp_path / 'run'}",
+              "run.progress=false", "run.sample_every=1"]
+    assert main(["train", config, *common, "run.steps=2"]) == 0
+    out = capsys.readouterr().out
+    assert "trained 2 steps" in out and "final" in out
+    assert main(["train", config, *common, "run.steps=3", "--resume"]) == 0
+    assert "trained 3 steps (resumed from" in capsys.readouterr().out
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [1, 2, 3]
+    for key in ("reward/format", "reward/iou", "reward/temporal_grounding/format", "reward/temporal_grounding/iou"):
+        assert all(0 <= x[key] <= 1 for x in lines), key
+    assert main(["train", config, *common, "loss.beta=oops"]) == 2
+    assert "loss.beta: expected float" in capsys.readouterr().err

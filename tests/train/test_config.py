@@ -1,0 +1,74 @@
+"""Every shipped config loads; the paper config holds the paper's values; mistakes name their key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from train.config import ConfigError, load_config
+from train.trainer import lr_lambda
+
+CONFIGS = Path(__file__).resolve().parents[2] / "train" / "configs"
+TRAIN_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("accelerate_"))
+ACCELERATE_CONFIGS = sorted(CONFIGS.glob("accelerate_*.yaml"))
+
+
+@pytest.mark.parametrize("path", TRAIN_CONFIGS, ids=lambda p: p.name)
+def test_shipped_training_configs_load(path):
+    cfg = load_config(path)
+    assert cfg.model.path and cfg.data.shards
+
+
+@pytest.mark.parametrize("path", ACCELERATE_CONFIGS, ids=lambda p: p.name)
+def test_shipped_accelerate_configs_load(path):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    cfg = load_config_from_file(str(path))
+    assert cfg.num_processes == 8 and cfg.mixed_precision == "bf16"
+
+
+def test_ddp_and_fsdp_are_both_shipped():
+    assert {p.name for p in ACCELERATE_CONFIGS} >= {"accelerate_ddp.yaml", "accelerate_fsdp.yaml"}
+
+
+def test_paper_config_has_the_paper_values():
+    cfg = load_config(CONFIGS / "videochat_r1.yaml")
+    assert (cfg.rollout.group_size, cfg.rollout.temperature, cfg.rollout.max_new_tokens) == (8, 1.0, 1024)
+    assert (cfg.optim.lr, cfg.loss.beta, cfg.loss.num_iterations) == (1e-6, 0.04, 1)
+    assert (cfg.loss.aggregation, cfg.loss.advantage_scale) == ("sequence-mean", "group")
+    assert cfg.reward.profile == "videochat-r1" and cfg.model.lora_rank == 0 and cfg.data.prompts_per_step == 1
+
+
+def test_overrides_are_typed_and_nested():
+    cfg = load_config(CONFIGS / "tiny_cpu.yaml", ["optim.lr=1e-4", "loss.aggregation=token-mean",
+                                                  "reward.weights={temporal_grounding: {iou: 2}}", "run.steps=7"])
+    assert cfg.optim.lr == 1e-4 and isinstance(cfg.optim.lr, float)
+    assert cfg.loss.aggregation == "token-mean" and cfg.run.steps == 7
+    assert cfg.reward.weights == {"temporal_grounding": {"iou": 2}}
+
+
+@pytest.mark.parametrize("override, message", [
+    ("loss.betta=0.1", "unknown key 'loss.betta'"),
+    ("loss.beta=high", "loss.beta: expected float"),
+    ("loss.aggregation=mean", "loss.aggregation must be one of"),
+    ("rollout.group_size=1", "group_size must be >= 2"),
+    ("optim", "is not key=value"),
+    ("reward.weights={counting: {format: 1}}", "reward.weights: unknown task 'counting'"),
+    ("reward.weights={temporal_grounding: {acc: 1}}", r"reward.weights.temporal_grounding: unknown components \['acc'\]"),
+])
+def test_mistakes_name_the_key(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(CONFIGS / "tiny_cpu.yaml", [override])
+
+
+def test_missing_config_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_schedules():
+    lin, cos, const = (lr_lambda(s, 2, 10) for s in ("linear", "cosine", "constant"))
+    assert [round(lin(n), 4) for n in (0, 1, 2, 6, 10)] == [0.3333, 0.6667, 1.0, 0.5, 0.0]
+    assert [round(cos(n), 4) for n in (2, 6, 10)] == [1.0, 0.5, 0.0]
+    assert const(9) == 1.0

@@ -1,0 +1,66 @@
+"""Checkpoints: accelerate's state (model, optimizer, scheduler, RNG of every process) plus the trainer's
+own position (step, rows consumed), so `--resume` continues the same run exactly. The final model is
+also written with `save_pretrained` (and the processor) so it loads like any checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE = "trainer_state.json"
+
+
+@dataclass
+class TrainerState:
+    step: int = 0        # training steps done
+    position: int = 0    # global shard rows consumed (all processes)
+
+
+def checkpoint_dir(out: Path, step: int) -> Path:
+    return out / "checkpoints" / f"step-{step:07d}"
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    """The newest complete checkpoint under OUT/checkpoints (complete = its state file was written)."""
+    root = out / "checkpoints"
+    done = sorted(p for p in root.glob("step-*") if (p / STATE).is_file()) if root.is_dir() else []
+    return done[-1] if done else None
+
+
+def save_checkpoint(accelerator, path: Path, state: TrainerState) -> Path:
+    """Write the state; the trainer-state file goes last, atomically, and marks the checkpoint complete."""
+    accelerator.save_state(str(path / "state"))
+    if accelerator.is_main_process:
+        tmp = path / (STATE + ".tmp")
+        tmp.write_text(json.dumps({"step": state.step, "position": state.position}))
+        os.replace(tmp, path / STATE)
+    accelerator.wait_for_everyone()
+    return path
+
+
+def load_checkpoint(accelerator, path: Path) -> TrainerState:
+    if not (path / STATE).is_file():
+        raise FileNotFoundError(f"not a complete checkpoint (no {STATE}): {path}")
+    accelerator.load_state(str(path / "state"))
+    raw = json.loads((path / STATE).read_text())
+    return TrainerState(step=int(raw["step"]), position=int(raw["position"]))
+
+
+def save_final(accelerator, model, processor, path: Path) -> Path:
+    """A `from_pretrained`-loadable model and its processor. LoRA adapters are merged into the weights
+    in place (the run is over; its last checkpoint keeps the adapters)."""
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(model)
+    if hasattr(unwrapped, "merge_and_unload"):  # peft
+        if accelerator.is_main_process:
+            unwrapped.merge_and_unload().save_pretrained(str(path))
+    else:
+        state_dict = accelerator.get_state_dict(model)  # gathers sharded (FSDP) weights
+        if accelerator.is_main_process:
+            unwrapped.save_pretrained(str(path), state_dict=state_dict)
+    if accelerator.is_main_process:
+        processor.save_pretrained(str(path))
+    accelerator.wait_for_everyone()
+    return path

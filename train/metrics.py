@@ -1,0 +1,121 @@
+"""What a run writes as it goes: JSONL metrics, TensorBoard scalars, a table of sample completions,
+and a progress bar with an ETA. Only the main process writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from train.losses import zero_spread_groups
+from train.rollout import Rollout
+
+
+def _stats(prefix: str, x: torch.Tensor) -> dict[str, float]:
+    x = x.float()
+    return {f"{prefix}/mean": x.mean().item(), f"{prefix}/std": x.std().item() if x.numel() > 1 else 0.0,
+            f"{prefix}/min": x.min().item(), f"{prefix}/max": x.max().item()}
+
+
+def rollout_stats(r: Rollout) -> dict[str, float]:
+    """Rewards (total, per component, per task), advantages, lengths and the share of flat groups."""
+    out: dict[str, float] = {}
+    out.update(_stats("reward", r.rewards))
+    for name, values in sorted(r.components.items()):
+        present = values[~torch.isnan(values)]
+        if present.numel():
+            out[f"reward/{name}"] = present.mean().item()
+    out.update(_stats("advantage", r.advantages))
+    lengths = r.completion_mask.sum(dim=1)
+    out.update(_stats("completion_length", lengths))
+    out["truncated_share"] = r.truncated.float().mean().item()
+    out["zero_spread_groups"] = zero_spread_groups(r.rewards, r.group_size).float().mean().item()
+    return out
+
+
+def sample_rows(r: Rollout, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` completions with their prompt's video key, task and rewards."""
+    rows = []
+    for i in range(min(limit, r.size)):
+        ex = r.prompts[int(r.prompt_index[i])].example
+        comps = {k: round(v[i].item(), 4) for k, v in r.components.items() if "/" not in k and not math.isnan(v[i].item())}
+        rows.append({
+            "sample_id": ex.sample_id, "video_key": ex.video_key, "task": ex.task, "completion": r.texts[i],
+            "reward": round(r.rewards[i].item(), 4), "advantage": round(r.advantages[i].item(), 4), **comps,
+        })
+    return rows
+
+
+class RunLog:
+    def __init__(self, out: Path, *, enabled: bool, tensorboard: bool, progress: bool, total: int, start: int):
+        self.enabled = enabled
+        self.out = out
+        self._tb = None
+        self._progress = None
+        if not enabled:
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        self._metrics = open(out / "metrics.jsonl", "a")
+        self._samples = open(out / "samples.jsonl", "a")
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(str(out / "tensorboard"))
+        if progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            )
+            self._task = self._progress.add_task("train", total=total or None, completed=start, info="")
+            self._progress.start()
+
+    def metrics(self, step: int, values: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        self._metrics.write(json.dumps({"step": step, **values}) + "\n")
+        self._metrics.flush()
+        if self._tb is not None:
+            for key, value in values.items():
+                self._tb.add_scalar(key, value, step)
+
+    def samples(self, step: int, rows: list[dict[str, Any]]) -> None:
+        if not self.enabled or not rows:
+            return
+        for row in rows:
+            self._samples.write(json.dumps({"step": step, **row}) + "\n")
+        self._samples.flush()
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"sample completions, step {step}", show_lines=True)
+        table.add_column("video / task", no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column("rewards", no_wrap=True)
+        table.add_column("completion", overflow="fold", ratio=1)
+        fixed = {"sample_id", "video_key", "task", "completion"}
+        for row in rows:
+            scores = "\n".join(f"{k} {v}" for k, v in row.items() if k not in fixed)
+            table.add_row(f"{row['video_key']}\n{row['task']}", scores, row["completion"])
+        console = self._progress.console if self._progress is not None else Console()
+        console.print(table)
+        if self._tb is not None:
+            text = "\n\n".join(f"**{r['task']}** `{r['video_key']}` reward {r['reward']}: {r['completion']}" for r in rows)
+            self._tb.add_text("samples", text, step)
+
+    def advance(self, step: int, info: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=step, info=info)
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        if self._progress is not None:
+            self._progress.stop()
+        if self._tb is not None:
+            self._tb.close()
+        self._metrics.close()
+        self._samples.close()

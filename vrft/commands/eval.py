@@ -1,0 +1,96 @@
+"""`vrft eval`: metrics per task on evaluation shards, with the trivial floors beside them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from vrft.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="evaluate a model (or a trivial baseline) on evaluation data; floors printed beside",
+        description="Generate on evaluation data (greedy, batched), read the answers with the task's answer "
+        "contract, and report per task: span mIoU and R@0.3/0.5/0.7, evidence mIoU, accuracy, tracking average "
+        "overlap and success rate at 0.5/0.7, the share of unparseable answers, and the trivial floors computed "
+        "on the same data. Writes OUT/predictions.jsonl (resumable), OUT/metrics.json and OUT/metrics.md.",
+    )
+    p.add_argument("--model", type=Path, help="a save_pretrained folder (vrft tiny-model, vrft train output)")
+    p.add_argument("--data", type=Path, required=True,
+                   help="evaluation shards (vrft mix output), or an ingestion folder for --baseline")
+    p.add_argument("--out", type=Path, required=True, help="folder for predictions and metrics")
+    p.add_argument("--profile", default="default", help="answer reading and metric convention: default | videochat-r1 "
+                   "(videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
+    p.add_argument("--baseline", choices=("whole-video", "copy-first-box"),
+                   help="evaluate a trivial predictor instead of a model (no --model needed)")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rewards import get_profile
+    from train import evaluate as ev
+
+    if (args.model is None) == (args.baseline is None):
+        raise UserError("give either --model DIR or --baseline NAME")
+    try:
+        get_profile(args.profile)
+    except KeyError as err:
+        raise UserError(err.args[0]) from None
+    if not args.data.exists():
+        raise UserError(f"no such data: {args.data}")
+    if args.model is not None and not (args.model / "config.json").is_file():
+        raise UserError(f"{args.model} is not a model folder (no config.json); make one with `vrft tiny-model`")
+    try:
+        items = ev.read_items(args.data)
+    except FileNotFoundError as err:
+        raise UserError(str(err)) from None
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.baseline:
+        completions = ev.baseline_predictions(items, args.baseline)
+        if not completions:
+            raise UserError(f"no task in {args.data} has a {args.baseline} floor")
+        title = f"baseline {args.baseline} on {args.data}"
+    else:
+        if (args.data / "samples").is_dir():
+            raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
+        completions = _generate(args, len(items))
+        title = f"{args.model} on {args.data}"
+    report = ev.score_predictions(items, completions, args.profile)
+    (args.out / "metrics.json").write_text(json.dumps({"title": title, **report.to_json()}, indent=2))
+    (args.out / "metrics.md").write_text(ev.markdown(report, title))
+    _print(report, title)
+    print(f"wrote {args.out / 'metrics.json'} and {args.out / 'metrics.md'}")
+    return 0
+
+
+def _generate(args: argparse.Namespace, total: int) -> dict[str, str]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from train import evaluate as ev
+
+    done = len(ev.load_predictions(args.out / "predictions.jsonl"))
+    with Progress("generating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+                  disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("eval", total=total, completed=done)
+        return ev.evaluate_model(args.model, args.data, args.out, args.batch_size, args.max_new_tokens,
+                                 progress=lambda n: bar.advance(task, n))
+
+
+def _print(report, title: str) -> None:
+    from vrft.table import print_table
+
+    rows = []
+    for task, entry in report.tasks.items():
+        for comp, values in entry["metrics"].items():
+            floor = entry["floor"].get(comp, {})
+            for metric, value in values.items():
+                f = floor.get(metric) if metric != "unparsed" else None
+                rows.append([task, entry["n"], comp, metric, f"{value:.3f}",
+                             "" if f is None else f"{f:.3f} ({entry['floor_name'].get(comp)})"])
+    print_table(f"{title} · profile {report.profile}", ["task", "n", "component", "metric", "value", "floor"], rows)
