@@ -332,3 +332,19 @@ def test_a_failed_join_leaves_no_shard_behind(tmp_path):
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2 and "x000004 has 0 frames and 4 timestamps" in res.stderr
     assert os.listdir(out) == []
+
+
+def test_the_trainer_reads_the_shards_in_order(small):
+    """train.data (the GRPO trainer's reader) decodes `vrft mix` output: frames, times, fps, truth."""
+    from train.data import decode_row, iter_rows, shard_files
+
+    result, out = small
+    files = shard_files(str(out))
+    assert [f.name for f in files] == [s["file"] for s in result.manifest["shards"]]
+    seen = 0
+    for index, row in iter_rows(files, start=100):
+        ex = decode_row(index, row)
+        assert ex.index == index and ex.frames.shape == (len(ex.timestamps), 56, 56, 3)
+        assert ex.fps > 0 and ex.truth["task"] == ex.task and ex.messages[0]["content"].startswith(schemas.VIDEO_PLACEHOLDER)
+        seen += 1
+    assert seen == result.manifest["rows"] - 100
