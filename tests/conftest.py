@@ -22,3 +22,45 @@ def real_data() -> Path:
     if not (path / "README.md").is_file():
         pytest.skip(f"real data folder not found at {path} (set VRFT_REAL_DATA to point at it)")
     return path
+
+
+# Real annotation files ingested once per session, by name: (adapter, files under real_data, source options).
+REAL_INGESTS = {
+    "charades_sta_test": ("charades-sta", ["charades_sta/charades_sta_test.txt"], {"durations": "charades_sta/charades.json"}),
+    "charades_sta_train": ("charades-sta", ["charades_sta/charades_sta_train.txt"], {"durations": "charades_sta/charades.json"}),
+    "nextgqa_val": ("nextgqa", ["nextgqa/val.csv"], {}),
+    "got_val": ("videochat-r1", ["videochat_r1/got_val.json"], {}),
+}
+
+
+@pytest.fixture(scope="session")
+def real_ingested(real_data, tmp_path_factory):
+    """name -> an ingestion folder of that real file (labels only), ingested on first use.
+
+    "charades_clip" is the real Charades clip with frames, as a one-query *training* file of video
+    93REJ (which Charades-STA test holds: a leak by construction).
+    """
+    from pipelines.ingest import IngestConfig, run_ingest
+    from pipelines.sources.base import SourceOptions
+
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+            out = tmp_path_factory.mktemp(name)
+            if name == "charades_clip":
+                src = tmp_path_factory.mktemp("clip_src")
+                (src / "videos").mkdir()
+                (src / "videos" / "93REJ.mp4").symlink_to(real_data / "videos/univtg/charades.mp4")
+                (src / "charades_sta_train.txt").write_text("93REJ 3.4 10.5##person drinking from a cup.\n")
+                cfg = IngestConfig("charades-sta", SourceOptions((str(src / "charades_sta_train.txt"),), videos=str(src / "videos")),
+                                   str(out), frames=True)
+            else:
+                adapter, files, opts = REAL_INGESTS[name]
+                source = SourceOptions(tuple(str(real_data / f) for f in files), **{k: str(real_data / v) for k, v in opts.items()})
+                cfg = IngestConfig(adapter, source, str(out), frames=False)
+            run_ingest(cfg, ["--direct_num_workers=1"])
+            made[name] = out
+        return made[name]
+
+    return get

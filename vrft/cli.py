@@ -17,6 +17,8 @@ from vrft.errors import UserError
 # Order is the order shown in `vrft --help`.
 COMMANDS = (
     "ingest",
+    "validate",
+    "mix",
     "rewards",
     "show",
     "tiny-model",

@@ -1,6 +1,19 @@
-"""The ingestion pipeline: `run_ingest(IngestConfig(...))` (what `vrft ingest` calls)."""
+"""The ingestion pipeline: `run_ingest(IngestConfig(...))` (what `vrft ingest` calls).
+
+`run_ingest` and `IngestResult` are loaded on first use: they import Apache Beam (seconds), which
+readers of the helpers here (`parquet_io` for `vrft mix`, tests) do not need.
+"""
+
+from typing import Any
 
 from pipelines.ingest.config import IngestConfig
-from pipelines.ingest.run import IngestResult, run_ingest
 
 __all__ = ["IngestConfig", "IngestResult", "run_ingest"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("IngestResult", "run_ingest"):
+        from pipelines.ingest import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'pipelines.ingest' has no attribute {name!r}")

@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="finish an interrupted run; skip the videos already written")
     p.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --out")
     p.add_argument("--dry-run", action="store_true", help="build the options and the pipeline graph, print the plan, run nothing")
+    p.add_argument("--no-validate", action="store_true", help="skip `vrft validate` on the output (run by default)")
     g = p.add_argument_group("repair and frame policy")
     g.add_argument("--clip-tolerance", type=float, default=2.0, metavar="S", help="clip spans past the ends by at most S seconds (default 2)")
     g.add_argument("--fps", type=float, metavar="F", help="target frames per second (default 2)")
@@ -148,4 +149,19 @@ def run(args: argparse.Namespace) -> int:
             print("  " + line)
         return 0
     _summary(result)
-    return 0
+    if args.no_validate:
+        return 0
+    return validate_output(result.out)
+
+
+def validate_output(out: str) -> int:
+    """`vrft validate OUT` on what was just written: 1 when the dataset fails its checks."""
+    if "://" in out:
+        print(f"note: {out} is remote; run `vrft validate` on a local copy to check it")
+        return 0
+    from pipelines.validate import validate_dataset
+    from vrft.commands.validate import print_result
+
+    result = validate_dataset(out)
+    print_result(result)
+    return 0 if result.success else 1

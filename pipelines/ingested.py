@@ -1,0 +1,95 @@
+"""An ingestion output folder (samples/, videos/, rejects/, manifest.json), read in bounded pieces.
+
+Validation, the dataset report and mixing all read ingestion folders; none of them may load a whole
+table of frames. Everything here reads only the columns asked for, a batch of rows at a time.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import schemas
+
+MANIFEST = "manifest.json"
+
+
+class NotIngested(ValueError):
+    """The folder is not an ingestion output (a user mistake: the message says what is missing)."""
+
+
+def streaming(path: str) -> pq.ParquetFile:
+    """A Parquet file read page by page (no pre-buffering of whole column chunks)."""
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    root: str
+
+    @classmethod
+    def open(cls, root: str) -> "Ingested":
+        root = os.path.normpath(root)
+        if not os.path.isdir(root):
+            raise NotIngested(f"{root} is not a folder")
+        found = cls(root)
+        if not found.parts("samples"):
+            raise NotIngested(f"{root} holds no samples/part-*.parquet: not an ingestion output folder")
+        for path in found.parts("samples") + found.parts("videos"):
+            version = schemas.schema_version(pq.read_schema(path).metadata)
+            if version not in (None, schemas.SCHEMA_VERSION):
+                raise NotIngested(f"{path} has schema version {version}; this vrft reads {schemas.SCHEMA_VERSION}")
+        return found
+
+    def parts(self, table: str) -> list[str]:
+        return sorted(glob.glob(os.path.join(self.root, table, "part-*.parquet")))
+
+    @cached_property
+    def manifest(self) -> dict[str, Any] | None:
+        path = os.path.join(self.root, MANIFEST)
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
+
+    def column(self, table: str, column: str) -> pa.ChunkedArray:
+        """One (small) column of a whole table, e.g. all sample ids or video keys."""
+        chunks = [pq.read_table(p, columns=[column]).column(column) for p in self.parts(table)]
+        chunks = [c for c in chunks if len(c)] or [pa.chunked_array([], pa.string())]
+        return pa.chunked_array([a for c in chunks for a in c.chunks], chunks[0].type)
+
+    def batches(
+        self, table: str, columns: Sequence[str] | None = None, rows: int = 50_000,
+        row_groups: Callable[[pq.ParquetFile], Sequence[int]] | None = None,
+    ) -> Iterator[pa.Table]:
+        """The table as successive tables of at most `rows` rows, optionally only the row groups that
+        `row_groups(file)` names. Reads stream page by page, so memory holds about one batch, not a
+        row group (a videos row group holds up to ~100 MB of JPEGs)."""
+        for path in self.parts(table):
+            pf = streaming(path)
+            groups = list(row_groups(pf)) if row_groups else None
+            if groups == []:
+                continue
+            for batch in pf.iter_batches(batch_size=rows, row_groups=groups, columns=list(columns) if columns else None):
+                yield pa.Table.from_batches([batch])
+
+    def framed_keys(self) -> set[str]:
+        """Keys of the videos that carry decoded frames (none after `vrft ingest --no-frames`)."""
+        keys: set[str] = set()
+        for t in self.batches("videos", ["video_key", "timestamps"], rows=100_000):
+            has = pc.greater(pc.fill_null(pc.list_value_length(t.column("timestamps")), 0), 0)
+            keys.update(pc.filter(t.column("video_key"), has).to_pylist())
+        return keys
+
+    @property
+    def frames_expected(self) -> bool:
+        """False when the manifest says the run was labels only (--no-frames)."""
+        return ((self.manifest or {}).get("options") or {}).get("frames", True) is not False

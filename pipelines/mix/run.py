@@ -1,0 +1,77 @@
+"""`run_mix`: recipe -> selection -> shards -> manifest.json, into an output folder that fills atomically.
+
+Each shard appears by rename when complete and manifest.json is written last, so a folder with a
+manifest is a finished mixture. A folder that already holds a mixture is refused unless `overwrite`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import schemas
+from pipelines.mix.join import write_shards
+from pipelines.mix.recipe import Recipe, RecipeError
+from pipelines.mix.select import Selection, realised, select
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class MixResult:
+    out: str
+    manifest: dict[str, Any]
+
+
+def prepare_out(out: str, overwrite: bool) -> None:
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise RecipeError(f"--out {out} exists and is not a folder")
+    ours = [n for n in os.listdir(out) if n == MANIFEST or (n.startswith("part-") and n.endswith(".parquet"))] if os.path.isdir(out) else []
+    if ours and not overwrite:
+        raise RecipeError(f"{out} already holds a mixture; pass --overwrite to replace it")
+    for name in ours:
+        os.remove(os.path.join(out, name))
+    os.makedirs(out, exist_ok=True)
+
+
+def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float]) -> dict[str, Any]:
+    shares = realised(sel.stats)
+    by_task: dict[str, int] = {}
+    for s in sel.stats:
+        for task, n in s.by_task.items():
+            by_task[task] = by_task.get(task, 0) + n
+    total = sum(by_task.values()) or 1
+    return {
+        "schema_version": schemas.SCHEMA_VERSION,
+        "recipe": recipe.name,
+        "seed": recipe.seed,
+        "think": recipe.think,
+        "rows": len(sel.rows),
+        "sources": [{**asdict(s), "realised_share": shares[s.name]} for s in sel.stats],
+        "tasks": {t: {"rows": n, "share": n / total} for t, n in sorted(by_task.items())},
+        "leaked_videos_allowed": sel.leaked_videos,
+        "shards": shards,
+        "recipe_given": recipe.raw,
+        "timings": timings,
+    }
+
+
+def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
+    t0 = time.perf_counter()
+    sel = select(recipe)
+    if not len(sel.rows):
+        empty = [f"{s.name} ({s.available} rows, dropped {s.dropped or 'none'})" for s in sel.stats if not s.eligible]
+        raise RecipeError("the recipe selects no rows; sources with nothing left: " + ("; ".join(empty) or "none"))
+    t1 = time.perf_counter()
+    prepare_out(out, overwrite)
+    shards = write_shards(sel.rows, out, recipe.rows_per_shard, recipe.think)
+    t2 = time.perf_counter()
+    manifest = build_manifest(recipe, sel, shards, {"select_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0})
+    tmp = os.path.join(out, f".{MANIFEST}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=1, default=str)
+    os.replace(tmp, os.path.join(out, MANIFEST))
+    return MixResult(out, manifest)

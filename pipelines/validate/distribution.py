@@ -1,0 +1,80 @@
+"""Whole-dataset checks that catch a broken adapter: every row can be valid and the set still wrong.
+
+A units slip (frames read as seconds) clips most spans to the video's end; an adapter that always
+puts the answer first makes one letter win; a parser that chokes rejects most records. These are
+shares over the dataset, checked against thresholds a person can override (`--set NAME=VALUE`).
+Shares computed from fewer than `min_rows` rows are not checked (a note says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+import pandas as pd
+
+from pipelines.validate.profile import Profile
+from pipelines.validate.spec import CheckTable, Expect, between
+from pipelines.validate.suite import POLICY_REPAIRS
+
+DATASET = "dataset"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_repaired_share: float = 0.25       # of written rows, by the repair policy (Charades-STA: ~15% clipped)
+    max_rejected_share: float = 0.25       # of input records
+    min_span_fraction_median: float = 0.01  # median interval length / video duration
+    max_span_fraction_median: float = 0.9
+    max_whole_video_share: float = 0.5     # intervals covering >= 98% of their video
+    max_answer_share: float = 0.6          # the most common answer position
+    min_rows: int = 50
+
+    @classmethod
+    def with_overrides(cls, overrides: Mapping[str, str]) -> "Thresholds":
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            raise ValueError(f"unknown threshold(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return cls(**{k: (int if known[k] in ("int", int) else float)(v) for k, v in overrides.items()})
+
+
+def dataset_checks(profile: Profile, manifest: Mapping[str, Any] | None, th: Thresholds) -> tuple[CheckTable, pd.DataFrame, list[str]]:
+    """(the check table, its one-row frame, notes on what was not checked)."""
+    row: dict[str, Any] = {DATASET: "all"}
+    exps: list[Expect] = []
+    notes: list[str] = []
+
+    def check(column: str, value: float, low: float | None, high: float | None, about: str, n: int) -> None:
+        if n < th.min_rows:
+            notes.append(f"{column} not checked: {n} rows, fewer than min_rows={th.min_rows}")
+            return
+        row[column] = value
+        exps.append(between(column, low, high, about=about))
+
+    written = sum(profile.counts.get("task", {}).values())
+    repaired = profile.counts.get("policy_repaired", {}).get("rows", 0)
+    check("repaired_share", repaired / max(written, 1), None, th.max_repaired_share,
+          "share of rows whose labels the repair policy changed (clipped spans)", written)
+    for reason, n in sorted(profile.counts.get("repairs", {}).items()):
+        if reason not in POLICY_REPAIRS:
+            notes.append(f"{n} of {written} rows ({n / max(written, 1):.0%}) carry the adapter's assumption {reason}")
+    counts = (manifest or {}).get("counts")
+    if counts:
+        inp = counts.get("input", 0)
+        check("rejected_share", counts.get("rejected", 0) / max(inp, 1), None, th.max_rejected_share,
+              "share of input records rejected", inp)
+    else:
+        notes.append("no manifest.json: the share of rejected records is not checked")
+    iv = profile.group("intervals")
+    for label, g in iv.groupby("label") if not iv.empty else ():
+        check(f"{label}.fraction_median", float(g["fraction"].median()), th.min_span_fraction_median,
+              th.max_span_fraction_median, f"median {label} length / duration", len(g))
+        check(f"{label}.whole_video_share", float((g["fraction"] >= 0.98).mean()), None, th.max_whole_video_share,
+              f"share of {label} covering the whole video", len(g))
+    answers = profile.group("answers")
+    for task, g in answers.groupby("task") if not answers.empty else ():
+        top = g["answer_index"].value_counts(normalize=True)
+        check(f"{task}.answer_top_share", float(top.iloc[0]), None, th.max_answer_share,
+              f"share of the most common answer position ({task})", len(g))
+    return CheckTable(DATASET, tuple(exps), key=DATASET), pd.DataFrame([row]), notes

@@ -1,0 +1,53 @@
+"""`vrft mix RECIPE.yaml --out DIR`: ingestion folders -> shuffled training shards, as the recipe says.
+
+Relative source paths in the recipe start at --root (default: the recipe's folder). Shipped recipes:
+pipelines/mix/recipes/ (videochat_r1.yaml reproduces the paper's mixture).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from vrft.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("mix", help="weighted, filtered, deduplicated, leakage-checked training shards", description=__doc__)
+    p.add_argument("recipe", metavar="RECIPE.yaml")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the training shards and manifest.json")
+    p.add_argument("--root", metavar="DIR", help="folder the recipe's relative paths start at (default: the recipe's)")
+    p.add_argument("--overwrite", action="store_true", help="replace a mixture already in --out")
+    p.set_defaults(func=run)
+
+
+def print_manifest(m: dict[str, Any], out: str) -> None:
+    from vrft.table import print_table
+
+    rows = []
+    for s in m["sources"]:
+        dropped = ", ".join(f"{k} {v}" for k, v in s["dropped"].items()) or "-"
+        rows.append((s["name"], s["available"], dropped, s["eligible"], f"{s['requested_share']:.3f}", s["selected"],
+                     f"{s['realised_share']:.3f}", s["repeated"]))
+    print_table(f"vrft mix {m['recipe']} (seed {m['seed']}, {'think' if m['think'] else 'no-think'})",
+                ["source", "available", "dropped", "eligible", "share asked", "rows", "share got", "repeats"], rows)
+    print_table("tasks", ["task", "rows", "share"], [(t, v["rows"], f"{v['share']:.3f}") for t, v in m["tasks"].items()])
+    frameless = sum(s["no_frames"] for s in m["sources"])
+    if frameless:
+        print(f"note: {frameless} rows have no frames (sources with frames: optional); the trainer needs frames")
+    if m["leaked_videos_allowed"]:
+        print(f"note: leakage allowed: {len(m['leaked_videos_allowed'])} evaluation videos are in the mixture")
+    print(f"wrote {m['rows']} rows in {len(m['shards'])} shards and manifest.json to {out}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipelines.ingested import NotIngested
+    from pipelines.mix import RecipeError, load_recipe, run_mix
+    from pipelines.mix.join import MixDataError
+
+    try:
+        result = run_mix(load_recipe(args.recipe, args.root), args.out, args.overwrite)
+    except (RecipeError, NotIngested, MixDataError) as err:
+        raise UserError(str(err)) from None
+    print_manifest(result.manifest, result.out)
+    return 0
