@@ -1,9 +1,10 @@
 """Reward components, one per label type, keyed by the label type's name.
 
 A component reads the content of its tag into a valid prediction (`parse`, None when the content is
-not a valid answer of its label type), scores a prediction against the truth in [0, 1] (`score`),
-evaluates a list of predictions (`metrics`) and proposes a trivial prediction (`floor`) that every
-evaluation prints beside a model's numbers.
+not a valid answer of its label type), writes a prediction back as answer text (`render`, its inverse),
+gives the truth as a prediction (`expected`), scores a prediction against the truth in [0, 1]
+(`score`), evaluates a list of predictions (`metrics`) and proposes a trivial prediction (`floor`)
+that every evaluation prints beside a model's numbers.
 All functions are pure and total: any string in, a number or None out, never an exception.
 """
 
@@ -23,6 +24,8 @@ Prediction = Any
 class Component:
     label: str
     parse: Callable[[str, Truth, AnswerPart], Prediction | None]
+    render: Callable[[Prediction], str]
+    expected: Callable[[Truth, AnswerPart], Prediction]
     score: Callable[[Prediction, Truth, AnswerPart], float]
     # Metrics over a dataset; `include_given` scores what the prompt gave too (the reference does).
     metrics: Callable[[Sequence[Prediction | None], Sequence[Truth], AnswerPart, bool], dict[str, float]]

@@ -45,7 +45,7 @@ def counting():
             answer_example="3",
         )
     )
-    rewards.register_component(Component("count", _parse, _score, _metrics))
+    rewards.register_component(Component("count", _parse, str, lambda truth, part: truth["count"], _score, _metrics))
     task = schemas.register_task(
         schemas.Task(
             name="counting",

@@ -56,33 +56,6 @@ def read_items(data: Path) -> list[EvalItem]:
     return out
 
 
-# ---- baselines: trivial predictions written as answers --------------------------------------------
-
-
-def baseline_completion(task: str, truth: Truth, baseline: str) -> str | None:
-    """The baseline's answer in the task's contract, or None when the task has no such floor."""
-    from rewards import floor_names, floor_predictions
-    from schemas import get_task
-
-    decl = get_task(task)
-    if baseline not in floor_names(task).values():
-        return None
-    (pred,) = floor_predictions(task, [truth]) or [None]
-    body = "".join(f"<{p.tag}>{_render(pred.get(p.tag))}</{p.tag}>" for p in decl.parts)
-    return ("<think>baseline</think>" if truth.get("think", True) else "") + body
-
-
-def _render(pred: Any) -> str:
-    """A floor prediction as answer text: an interval, a list of intervals, or boxes; '' if none."""
-    if pred is None:
-        return ""
-    if isinstance(pred, tuple) and len(pred) == 2:
-        return f"{pred[0]:.4f} to {pred[1]:.4f}"
-    if pred and isinstance(pred[0], tuple) and len(pred[0]) == 2:
-        return "[" + ", ".join(f"({s:.4f}, {e:.4f})" for s, e in pred) + "]"
-    return "[" + ", ".join("[" + ", ".join(f"{v:.4f}" for v in box) + "]" for box in pred) + "]"
-
-
 # ---- metrics ------------------------------------------------------------------------------------
 
 
@@ -157,9 +130,11 @@ def append_predictions(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def baseline_predictions(items: Sequence[EvalItem], baseline: str) -> dict[str, str]:
+    from rewards.answers import floor_answer
+
     out = {}
     for item in items:
-        text = baseline_completion(item.task, item.truth, baseline)
+        text = floor_answer(item.task, item.truth, baseline)
         if text is not None:
             out[item.sample_id] = text
     return out

@@ -80,12 +80,17 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
     return {"ao": mean(per_track), **{f"sr@{k}": v / 100.0 for k, v in sr.items()}}
 
 
+def render(pred: Sequence[Box4]) -> str:
+    return "[" + ", ".join("[" + ", ".join(f"{v:.3f}" for v in box) + "]" for box in pred) + "]"
+
+
 def copy_first_box(truth: Truth, part: AnswerPart) -> list[Box4]:
     return [truth_boxes(truth)[0]] * len(truth["boxes"])
 
 
 BOXTRACK = register_component(
     Component(
-        "boxtrack", parse, score, metrics, floor=copy_first_box, floor_name="copy-first-box", score_many=score_many
+        "boxtrack", parse, render, lambda truth, part: truth_boxes(truth), score, metrics, floor=copy_first_box,
+        floor_name="copy-first-box", score_many=score_many
     )
 )

@@ -8,7 +8,7 @@ import re
 from typing import Sequence
 
 from rewards.component import Component, Truth, mean, register_component
-from schemas import AnswerPart
+from schemas import AnswerPart, option_letter
 
 MAX_CHARS = 256
 _LETTER = re.compile(
@@ -36,4 +36,6 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
     return {"accuracy": 100.0 * mean([score(p, t, part) if p is not None else 0.0 for p, t in zip(preds, truths)])}
 
 
-CHOICE = register_component(Component("choice", parse, score, metrics))
+CHOICE = register_component(
+    Component("choice", parse, option_letter, lambda truth, part: truth["answer_index"], score, metrics)
+)

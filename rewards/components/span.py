@@ -43,10 +43,15 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
     return {"miou": 100.0 * mean(ious), **{f"r@{k}": v for k, v in recall_at(ious, THRESHOLDS).items()}}
 
 
+def render(pred: tuple[float, float]) -> str:
+    return f"{pred[0]:.2f} to {pred[1]:.2f}"
+
+
 def whole_video(truth: Truth, part: AnswerPart) -> tuple[float, float]:
     return (0.0, float(truth["duration"]))
 
 
 SPAN = register_component(
-    Component("span", parse, score, metrics, floor=whole_video, floor_name="whole-video")
+    Component("span", parse, render, lambda truth, part: truth_interval(truth), score, metrics, floor=whole_video,
+              floor_name="whole-video")
 )

@@ -42,10 +42,15 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
     return {"miou": 100.0 * mean(ious), **{f"r@{k}": v for k, v in recall_at(ious, THRESHOLDS).items()}}
 
 
+def render(pred: list[tuple[float, float]]) -> str:
+    return "[" + ", ".join(f"({s:.2f}, {e:.2f})" for s, e in pred) + "]"
+
+
 def whole_video(truth: Truth, part: AnswerPart) -> list[tuple[float, float]]:
     return [(0.0, float(truth["duration"]))]
 
 
 SPANSET = register_component(
-    Component("spanset", parse, score, metrics, floor=whole_video, floor_name="whole-video")
+    Component("spanset", parse, render, lambda truth, part: truth_intervals(truth), score, metrics,
+              floor=whole_video, floor_name="whole-video")
 )
