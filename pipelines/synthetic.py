@@ -128,7 +128,8 @@ def samples(scene: Scene, split: str) -> list[dict]:
          "answer_index": choices.index(scene.event), "spans": [span]},
         {**base, "task": "video_qa", "query": f"which way does the {scene.square} square move?",
          "choices": list(DIRECTIONS), "answer_index": DIRECTIONS.index(scene.direction)},
-        {**base, "task": "tracking", "query": f"{scene.square} square", "boxes": boxes},
+        # its own key: a track is shown the frames its boxes sit on, the other tasks the 2 fps plan
+        {**base, "video_key": f"{scene.key}-track", "task": "tracking", "query": f"{scene.square} square", "boxes": boxes},
     ]
 
 

@@ -8,7 +8,7 @@ type live in `rewards/` and are keyed by its name, so `schemas` imports nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -31,6 +31,9 @@ class LabelType:
     needs_duration: bool = False
     # Values this label adds to the prompt context (e.g. the options, the given first box).
     prompt_context: Callable[[Row], Mapping[str, Any]] = lambda row: {}
+    # The times (seconds) of the frames the label is drawn on, when it is tied to frames (a box track):
+    # ingestion then decodes exactly those frames. None: any frame plan will do.
+    frame_times: Callable[[Row], Sequence[float] | None] = lambda row: None
     doc: str = field(default="", compare=False)
 
 

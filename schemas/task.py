@@ -10,7 +10,7 @@ and metrics are all computed from this declaration (see `schemas.tables`, `schem
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from schemas.label_type import LabelType, label_type
 from schemas.registry import Registry
@@ -52,6 +52,14 @@ class Task:
     @property
     def label_columns(self) -> tuple[str, ...]:
         return tuple(col for lt in self.labels for col in lt.columns)
+
+    def frame_times(self, row: Mapping[str, Any]) -> tuple[float, ...] | None:
+        """The frames a sample of this task must be shown (its labels sit on them), or None."""
+        for lt in self.labels:
+            times = lt.frame_times(row)
+            if times is not None:
+                return tuple(float(t) for t in times)
+        return None
 
     @property
     def needs_duration(self) -> bool:

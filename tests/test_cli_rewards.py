@@ -42,12 +42,3 @@ def test_stdin_and_unknown_task():
     bad = run("rewards", "score", "--task", "nope", "--input", "-", stdin="")
     assert bad.returncode == 2 and "unknown task 'nope'" in bad.stderr and "Traceback" not in bad.stderr
 
-
-def test_demo_shows_where_the_profiles_disagree():
-    res = run("demo")
-    assert res.returncode == 0, res.stderr
-    flat = " ".join(res.stdout.split())
-    for task in ("temporal_grounding", "grounded_qa", "video_qa", "tracking"):
-        assert f"{task}: components per profile" in flat
-    # two answer blocks: the reference still pays (0.92 + format), the default pays nothing
-    assert "format=0.00 iou=0.00 total=0.00 │ format=1.00 iou=0.92 total=1.92" in flat

@@ -245,3 +245,25 @@ def test_samples_of_one_video_asking_for_other_frames_and_failed_batches_are_rej
     failed = ((0, [("s", items)]), (OSError, "OSError('disk full')", ["Traceback ..."]))  # Beam's dead letter
     assert [(r["source_key"], r["reason"], r["detail"]) for r in _batch_rejects(failed)] == [
         ("s0", "video_batch_failed", "OSError('disk full')"), ("s1", "video_batch_failed", "OSError('disk full')")]
+
+
+def test_a_box_track_on_a_video_file_gets_exactly_the_frames_its_boxes_sit_on(real_data, tmp_path):
+    """Tracking from a video file (not an image folder): the declaration's frame times drive the plan."""
+    video = real_data / "videos" / "moviepy" / "example.mp4"  # 25 fps, 2 s
+    times = [k / 25 for k in (0, 6, 12, 18, 24, 30, 36, 42)]
+    boxes = [{"t": t, "x0": 0.1, "y0": 0.2, "x1": 0.5, "y1": 0.6} for t in times]
+    rows = [
+        {"task": "tracking", "video_key": "clip", "video": "example.mp4", "query": "thing", "boxes": boxes},
+        {"task": "temporal_grounding", "video_key": "clip", "video": "example.mp4", "query": "a thing moves",
+         "span": {"start": 0.2, "end": 1.0}},
+    ]
+    src = tmp_path / "train.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    m = ingest(out, "jsonl", src, videos=str(video.parent))
+    (video_row,) = table(out, "videos")
+    assert video_row["timestamps"] == pytest.approx(times, abs=1e-3) and len(video_row["frames"]) == 8
+    (sample,) = table(out, "samples")
+    assert sample["task"] == "tracking" and [b["t"] for b in sample["boxes"]] == times
+    assert [r["reason"] for r in table(out, "rejects")] == ["frame_plan_conflict"]
+    assert m["counts"] == {"input": 2, "written": 1, "repaired": 0, "rejected": 1}

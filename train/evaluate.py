@@ -73,12 +73,13 @@ def score_predictions(items: Sequence[EvalItem], completions: Mapping[str, str],
     for task, group in sorted(by_task.items()):
         decl, truths = get_task(task), [i.truth for i in group]
         preds = [prof.read(decl, completions[i.sample_id], i.truth).predictions for i in group]
-        floors = floor_predictions(task, truths)
+        floors, names = floor_predictions(task, truths), floor_names(task)
+        floor = evaluate(task, floors, truths, include_given=prof.include_given) if floors else {}
         report.tasks[task] = {
             "n": len(group),
             "metrics": evaluate(task, preds, truths, include_given=prof.include_given),
-            "floor": evaluate(task, floors, truths, include_given=prof.include_given) if floors else {},
-            "floor_name": floor_names(task),
+            "floor": {comp: values for comp, values in floor.items() if comp in names},
+            "floor_name": names,
         }
     return report
 

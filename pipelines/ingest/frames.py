@@ -48,8 +48,15 @@ def part_path(out: str, batch: int, n_batches: int) -> str:
 
 
 def requested_times(draft: Draft) -> tuple[float, ...] | None:
+    """The frames a sample must be shown: those its media names (an image sequence), else those its
+    labels sit on (a box track, by its task's declaration); None when any frame plan will do."""
     times = (draft.get("media") or {}).get("timestamps")
-    return tuple(float(t) for t in times) if times else None
+    if times:
+        return tuple(float(t) for t in times)
+    try:
+        return schemas.get_task(draft.get("task")).frame_times(draft)
+    except (KeyError, TypeError, ValueError):
+        return None  # an unknown task or malformed boxes: the record checks reject it later
 
 
 def check_alignment(draft: Draft, facts: dict[str, Any]) -> None:
@@ -107,7 +114,12 @@ class DecodeVideoBatch(beam.DoFn):
 
     def process(self, element: tuple[int, Iterable[tuple[str, list[Item]]]], n_batches: int) -> Iterator[Any]:
         batch, videos = element
-        videos = sorted(((k, list(items)) for k, items in videos), key=lambda kv: kv[0])
+        # the first sample of a video decides its frame plan: a sample tied to frames (a box track)
+        # before one that takes any plan, then by id, so reruns decide alike whatever the arrival order
+        videos = sorted(
+            ((k, sorted(items, key=lambda it: (requested_times(it[1]) is None, id_of(*it)))) for k, items in videos),
+            key=lambda kv: kv[0],
+        )
         path = part_path(self.cfg.out, batch, n_batches)
         finished = read_finished(path)
         if finished and all(k in finished[0] or k in finished[1] for k, _ in videos):

@@ -90,6 +90,13 @@ def format_box(box: Mapping[str, Any]) -> str:
     return "[" + ", ".join(f"{box[k]:.3f}" for k in ("x0", "y0", "x1", "y1")) + "]"
 
 
+def _frame_times(row: Mapping[str, Any]) -> list[float] | None:
+    boxes = row.get("boxes")
+    if not isinstance(boxes, (list, tuple)) or not all(isinstance(b, Mapping) and "t" in b for b in boxes):
+        return None
+    return [b["t"] for b in boxes]
+
+
 def _prompt_context(row: Mapping[str, Any]) -> dict[str, Any]:
     boxes = row["boxes"]
     return {"n_boxes": len(boxes), "first_box": format_box(boxes[0])}
@@ -106,6 +113,7 @@ BOXTRACK = register_label_type(
         ),
         answer_example="[[0.12, 0.30, 0.45, 0.80], [0.14, 0.31, 0.47, 0.81], ...]",
         prompt_context=_prompt_context,
+        frame_times=_frame_times,
         doc="Normalized boxes with their timestamps; the first box is given in the prompt.",
     )
 )

@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="where everything goes (default: runs/demo)")
     p.add_argument("--videos", type=int, default=12, help="videos to generate (4 samples each; default 12)")
     p.add_argument("--steps", type=int, default=8, help="GRPO steps (default 8)")
+    p.add_argument("--warm-steps", type=int, default=240, help="supervised warm-start steps (default 240)")
     p.set_defaults(func=run)
 
 
@@ -27,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.exists():
         shutil.rmtree(args.out)  # the demo is regenerated from scratch: its folder holds nothing else
-    report = run_demo(args.out, videos=args.videos, steps=args.steps)
+    report = run_demo(args.out, videos=args.videos, steps=args.steps, warm_steps=args.warm_steps)
     print(f"report: {report.resolve()}")
     return 0
