@@ -16,6 +16,8 @@ bench: setup
 	$(PY) bench/rewards.py
 	$(PY) bench/ingest.py
 	$(PY) bench/ingest_labels.py
+	$(PY) bench/mix.py
+	$(PY) bench/train_step.py
 
 clean:
 	rm -rf .venv .pytest_cache build *.egg-info
