@@ -268,3 +268,20 @@ def test_hostile_inputs_give_the_reference_answer():
     long_glue = "<think>t</think><answer>C</answer><glue>[" + "(1, 2), " * 50_000 + "(3, 4)]</glue>"
     assert score_one("grounded_qa", long_glue, GQA_TRUTH, "videochat-r1")["format"] == 1.0
     assert score_one("tracking", "<think>" + "[" * 100_000, truth, "videochat-r1")["iou"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["[" + "[0.1, 0.2, 0.3, 0.4], " * 5000 + "]", "[[1,2,3,4]]*8", "[" + "[1, 2, 3, 4]," * 8 + "]",
+     "[" + ",".join(["[1,[2,3],3,4]"] * 8) + "]", "[" + ",".join(["{1: 2, 3: 4}"] * 8) + "]", "[1,2,,3]", "[(1,2),3]",
+     "[" * 500, "[]", "[ ]", "[x for x in y]", "[1, 2][0]", "['a,b', 1, 2, 3]", "[" + ",".join(["[1,2,3,4]"] * 9) + "]"],
+)
+def test_track_answers_are_read_as_pythons_literal_parser_reads_them(answer):
+    from rewards.profiles.videochat_r1 import parse_track
+
+    try:
+        data = ast.literal_eval(answer)
+        want = data if isinstance(data, list) and len(data) == 8 and all(isinstance(e, list) and len(e) == 4 for e in data) else None
+    except Exception:
+        want = None
+    assert parse_track(answer) == want

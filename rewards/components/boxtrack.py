@@ -6,6 +6,7 @@ Parsing wants exactly 4 numbers per frame in order ('[[x0, y0, x1, y1], ...]'), 
 from __future__ import annotations
 
 import itertools
+import operator
 from typing import Sequence
 
 import numpy as np
@@ -20,8 +21,11 @@ THRESHOLDS = (0.5, 0.7)
 Box4 = tuple[float, float, float, float]
 
 
+_XYXY = operator.itemgetter("x0", "y0", "x1", "y1")
+
+
 def truth_boxes(truth: Truth) -> list[Box4]:
-    return [(b["x0"], b["y0"], b["x1"], b["y1"]) for b in truth["boxes"]]
+    return list(map(_XYXY, truth["boxes"]))
 
 
 def parse(content: str, truth: Truth, part: AnswerPart) -> list[Box4] | None:
@@ -29,9 +33,13 @@ def parse(content: str, truth: Truth, part: AnswerPart) -> list[Box4] | None:
     coords = read_coords(content, CHARS_PER_BOX * (n + 1))
     if coords is None or len(coords) != 4 * n:
         return None
+    # inside [0, 1], x0 < x1 and y0 < y1 for every box (C-level loops: this runs once per completion)
+    if min(coords) < 0.0 or max(coords) > 1.0:
+        return None
+    if not (all(map(operator.lt, coords[0::4], coords[2::4])) and all(map(operator.lt, coords[1::4], coords[3::4]))):
+        return None
     it = iter(coords)
-    boxes = list(zip(it, it, it, it))
-    return boxes if all(0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0 for x0, y0, x1, y1 in boxes) else None
+    return list(zip(it, it, it, it))
 
 
 def frame_ious(pred: Sequence[Box4], truth: Truth, start: int) -> list[float]:

@@ -22,32 +22,42 @@ class DefaultProfile:
     include_given = False
 
     def read(self, task: Task, completion: str, truth: Truth) -> Read:
-        tags, parts = _plan(task)
-        text = completion if isinstance(completion, str) else ""
-        contents, well_formed = read_contract(text, tags, truth.get("think", True) is not False)
-        preds = {}
-        for part, comp in parts:
-            content = contents.get(part.tag)
-            preds[part.tag] = None if content is None else comp.parse(content, truth, part)
-        return Read(preds, well_formed)
+        reading, preds = self._read_many(task, [completion], [truth])
+        return Read({part.tag: p[0] for part, p in zip(task.parts, preds)}, reading[0].well_formed)
 
     def score(self, task: Task, completion: str, truth: Truth) -> dict[str, float]:
         return {k: v[0] for k, v in self.score_many(task, [completion], [truth]).items()}
 
+    @staticmethod
+    def _read_many(task: Task, completions: Sequence[str], truths: Sequence[Truth]):
+        """The contract reading of every completion, and per answer part the parsed predictions."""
+        tags, parts = _plan(task)
+        readings = [
+            read_contract(c if isinstance(c, str) else "", tags, t.get("think", True) is not False)
+            for c, t in zip(completions, truths)
+        ]
+        preds = []
+        for part, comp in parts:
+            tag, parse = part.tag, comp.parse
+            preds.append([
+                None if (content := r.contents.get(tag)) is None else parse(content, t, part)
+                for r, t in zip(readings, truths)
+            ])
+        return readings, preds
+
     def score_many(self, task: Task, completions: Sequence[str], truths: Sequence[Truth]) -> dict[str, list[float]]:
         """Read every completion, then score each answer part over the batch at once. Format is 1
         when the contract is followed exactly and every part holds a valid answer."""
-        reads = [self.read(task, c, t) for c, t in zip(completions, truths)]
-        complete = [r.well_formed for r in reads]
+        readings, preds = self._read_many(task, completions, truths)
+        complete = [r.well_formed for r in readings]
         out: dict[str, list[float]] = {}
-        for part, comp in _plan(task)[1]:
-            preds = [r.predictions[part.tag] for r in reads]
-            idx = [i for i, p in enumerate(preds) if p is not None]
-            values = [0.0] * len(reads)
-            for i, v in zip(idx, comp.scores([preds[i] for i in idx], [truths[i] for i in idx], part)):
+        for (part, comp), part_preds in zip(_plan(task)[1], preds):
+            idx = [i for i, p in enumerate(part_preds) if p is not None]
+            values = [0.0] * len(readings)
+            for i, v in zip(idx, comp.scores([part_preds[i] for i in idx], [truths[i] for i in idx], part)):
                 values[i] = v
             out[part.component] = values
-            complete = [c and p is not None for c, p in zip(complete, preds)]
+            complete = [c and p is not None for c, p in zip(complete, part_preds)]
         out[FORMAT] = [1.0 if c else 0.0 for c in complete]
         return out
 

@@ -200,10 +200,37 @@ _FAST_TRACK = re.compile(rf"[ \t]*\[(?:[ \t]*{_FAST_BOX}[ \t]*,){{7}}[ \t]*{_FAS
 _FAST_TOKEN = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)")
 
 
+_INNERMOST = re.compile(r"[\[({][^\[\](){}]*[\])}]")
+
+
+def _not_eight_elements(s: str) -> bool:
+    """True when `s` surely is not a Python list of 8 items, decided without Python's parser (which
+    costs seconds on a megabyte). Only for text without quotes or comments, where brackets cannot
+    hide inside strings: inner bracket groups are collapsed until the outer list alone is left, and
+    its items are its commas plus one (a trailing comma allowed). False means: ask the parser."""
+    t = s.strip(" \t")
+    if not (t.startswith("[") and t.endswith("]")) or any(q in t for q in "'\"#"):
+        return False
+    inner = t[1:-1]
+    while True:
+        reduced = _INNERMOST.sub("0", inner)
+        if reduced == inner:
+            break
+        inner = reduced
+    if any(c in inner for c in "[](){}"):
+        return False  # unbalanced: let the parser say so
+    items = inner.split(",")
+    if items and not items[-1].strip():
+        items = items[:-1]  # a trailing comma
+    return len(items) != 8 and all(x.strip() for x in items)
+
+
 def parse_track(answer: str) -> list[list[Any]] | None:
     """The reference's is_valid_list_of_lists + ast.literal_eval: a list of 8 lists of length 4
     (values unchecked). Plain numeric answers skip the Python parser; anything else goes to it."""
     s = answer.replace("\n", "")
+    if _not_eight_elements(s):
+        return None
     if _FAST_TRACK.fullmatch(s):
         try:
             vals = [float(t) if "." in t else int(t) for t in _FAST_TOKEN.findall(s)]
