@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -17,9 +18,10 @@ from tests.conftest import ROOT
 
 
 def test_demo_writes_a_report_of_the_whole_job(tmp_path):
-    out = tmp_path / "demo"
-    res = subprocess.run([sys.executable, "-m", "vrft", "demo", "--out", str(out), "--videos", "6", "--steps", "2",
-                          "--warm-steps", "10"], cwd=ROOT, capture_output=True, text=True)
+    out = tmp_path / "demo"  # given relative to the working directory, as `make demo` gives runs/demo
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-m", "vrft", "demo", "--out", "demo", "--videos", "6", "--steps", "2",
+                          "--warm-steps", "10"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
     assert f"report: {(out / 'report.html').resolve()}" in res.stdout
 

@@ -24,7 +24,7 @@ MAX_NEW_TOKENS = 160  # eight boxes take about 150 tokens of the tiny tokenizer
 
 
 def run_demo(out: Path, videos: int = 12, steps: int = 8, warm_steps: int = WARM_STEPS, say: Say = print) -> Path:
-    out = Path(out)
+    out = Path(out).resolve()  # recipes resolve relative paths against their own root
     out.mkdir(parents=True, exist_ok=True)
     clock: dict[str, float] = {}
 
