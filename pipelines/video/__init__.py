@@ -43,7 +43,8 @@ def process_video(
 
     `path` may also be a folder of frame images shown at `image_fps`. The row's duration, fps and
     frame_count are what demuxing and decoding established (they differ from the header only
-    when the header was wrong or silent); width, height and codec are the container's.
+    when the header was wrong or silent); width and height are the container's as displayed
+    (swapped for a 90/270 degree rotation); timestamps are seconds from the first video frame.
     """
     if os.path.isdir(path):
         if not image_fps:
