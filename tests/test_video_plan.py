@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.video.decode import verify
+from pipelines.video.decord_job import nearest_frames
 from pipelines.video.errors import VideoError
 from pipelines.video.plan import frame_cap, frame_size, plan_frames
 from pipelines.video.policy import PATCH, FramePolicy
@@ -182,3 +184,18 @@ def test_sampled_fps_is_the_spacing_of_the_decoded_frames():
     assert sampled_fps([0.0, 0.5, 1.0, 1.5], 2.0) == pytest.approx(2.0)
     assert sampled_fps([1.0, 2.0, 3.0], 2.0) == pytest.approx(1.0)
     assert sampled_fps([4.0], 2.0) == 2.0  # nothing to measure: the policy's rate
+
+
+def test_planned_times_map_to_the_nearest_frames_in_order():
+    starts = [0.0, 0.04, 0.08, 0.12, 0.16]
+    assert nearest_frames([0.0, 0.05, 0.11], starts) == [0, 1, 3]
+    assert nearest_frames([0.0, 0.01, 0.02], starts) == [0, 1, 2]   # never the same frame twice
+    assert nearest_frames([0.09, 0.16, 0.5, 0.9], starts) == [2, 4]  # no frame left: shorter
+
+
+def test_decoded_times_far_from_the_plan_are_frames_missing():
+    verify([0.0, 0.5, 1.0], [0.0, 0.52, 0.97], tolerance=0.04)
+    for decoded in ([0.0, 0.5], [0.0, 0.5, 1.2]):
+        with pytest.raises(VideoError) as e:
+            verify([0.0, 0.5, 1.0], decoded, tolerance=0.04)
+        assert e.value.reason == "frames_missing"

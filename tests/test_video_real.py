@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.video import FramePolicy, VideoError, process_video, probe
+from pipelines.video import FramePolicy, VideoError, process_video
 from pipelines.video.decode import decode_video
+from pipelines.video.probe import probe
 from video_checks import check_row
 
 # Every video of the real-data folder and what the stage must do with it.

@@ -18,7 +18,7 @@ from pipelines.video.errors import REASONS, VideoError
 from pipelines.video.images import sample_image_folder, sample_image_frames
 from pipelines.video.plan import FramePlan, check_frame_size, plan_frames
 from pipelines.video.policy import FramePolicy
-from pipelines.video.probe import Probe, probe
+from pipelines.video.probe import Probe, probe as _probe
 from pipelines.video.row import video_row
 from pipelines.video.worker import WorkerPool
 
@@ -26,7 +26,7 @@ DEFAULT_TIMEOUT_S = 300.0
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "REASONS", "FramePlan", "FramePolicy", "Probe", "VideoError", "WorkerPool",
-    "plan_frames", "probe", "process_video", "sample_image_folder", "sample_image_frames",
+    "plan_frames", "process_video", "sample_image_folder", "sample_image_frames",
 ]
 
 
@@ -43,13 +43,14 @@ def process_video(
 
     `path` may also be a folder of frame images shown at `image_fps`. The row's duration, fps and
     frame_count are what demuxing and decoding established (they differ from the header only
-    when the header was wrong or silent); width, height and codec are the container's.
+    when the header was wrong or silent); width and height are the container's as displayed
+    (swapped for a 90/270 degree rotation); timestamps are seconds from the first video frame.
     """
     if os.path.isdir(path):
         if not image_fps:
             raise VideoError("fps_unknown", f"{os.fspath(path)} is a folder of images: give its image_fps")
         return sample_image_folder(path, image_fps, policy, timestamps)
-    facts = probe(path)
+    facts = _probe(path)
     check_frame_size(facts.width, facts.height, policy.factor)
     got = decode_video(os.fspath(path), facts, policy, timestamps, timeout_s, pool)
     return video_row(

@@ -95,12 +95,15 @@ def decode(
         return {"opened": False, "error": f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300]}"}
     facts = {"opened": True, **_index(vr)}
     if times is None or not facts["count"]:
+        facts.pop("starts")
         return facts
     tolerance = max(1.5 * (facts["interval"] or 0.0), 0.1)
     if expected_end is not None and abs(facts["end"] - expected_end) > tolerance:
+        facts.pop("starts")
         return {**facts, "mismatch": True}
 
-    targets = nearest_frames(times, facts["starts"])
+    starts = facts.pop("starts")  # the caller needs the decoded frames' times, not every frame's
+    targets = nearest_frames(times, starts)
     jobs, stamps, error = [], [], None
     with ThreadPoolExecutor(max_workers=1) as encoder:
         for i in targets:
@@ -113,7 +116,7 @@ def decode(
                 error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1][:300]}"
                 break
             jobs.append(encoder.submit(encode_jpeg, frame.asnumpy(), quality))
-            stamps.append(facts["starts"][i])
+            stamps.append(starts[i])
         frames = [job.result() for job in jobs]
     return {**facts, "frames": frames, "timestamps": stamps, "complete": len(frames) == len(times), "error": error}
 
