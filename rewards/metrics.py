@@ -30,16 +30,10 @@ def evaluate(
 
 
 def floor_predictions(task: str, truths: Sequence[Truth]) -> list[dict[str, Any]] | None:
-    """The trivial prediction of every part (whole video, copy of the first box), or None when some
-    part has no floor (e.g. multiple choice)."""
-    decl = get_task(task)
-    comps = [(part, component_for(part.label)) for part in decl.parts]
-    if any(c.floor is None for _, c in comps):
-        parts = [(p, c) for p, c in comps if c.floor is not None]
-        if not parts:
-            return None
-        comps = parts
-    return [{part.tag: comp.floor(t, part) for part, comp in comps} for t in truths]
+    """The trivial prediction (whole video, copy of the first box) of every part whose label type
+    has one; parts without one (multiple choice) are left out. None when no part has a floor."""
+    parts = [(p, component_for(p.label)) for p in get_task(task).parts if component_for(p.label).floor]
+    return [{p.tag: c.floor(t, p) for p, c in parts} for t in truths] if parts else None
 
 
 def floor_names(task: str) -> dict[str, str]:

@@ -84,6 +84,14 @@ def score_predictions(items: Sequence[EvalItem], completions: Mapping[str, str],
     return report
 
 
+def write_metrics(report: Report, out: Path, title: str) -> Path:
+    """OUT/metrics.json and OUT/metrics.md; returns the JSON's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps({"title": title, **report.to_json()}, indent=2))
+    (out / "metrics.md").write_text(markdown(report, title))
+    return out / "metrics.json"
+
+
 def markdown(report: Report, title: str) -> str:
     lines = [f"## {title}", "", f"profile: `{report.profile}`", "",
              "| task | n | component | metric | value | floor |", "|---|---|---|---|---|---|"]

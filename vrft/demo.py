@@ -116,7 +116,7 @@ def _evaluate(model: Path, shards: Path, out: Path):
     items = ev.read_items(shards)
     completions = ev.evaluate_model(model, shards, out, batch_size=8, max_new_tokens=MAX_NEW_TOKENS)
     report = ev.score_predictions(items, completions, "default")
-    (out / "metrics.json").write_text(json.dumps(report.to_json(), indent=2))
+    ev.write_metrics(report, out, f"{model} on {shards}")
     return report
 
 

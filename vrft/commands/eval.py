@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -62,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
         completions = _generate(args, len(items))
         title = f"{args.model} on {args.data}"
     report = ev.score_predictions(items, completions, args.profile)
-    (args.out / "metrics.json").write_text(json.dumps({"title": title, **report.to_json()}, indent=2))
-    (args.out / "metrics.md").write_text(ev.markdown(report, title))
+    ev.write_metrics(report, args.out, title)
     _print(report, title)
     print(f"wrote {args.out / 'metrics.json'} and {args.out / 'metrics.md'}")
     return 0

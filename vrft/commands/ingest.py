@@ -76,27 +76,17 @@ def _progress(stop: threading.Event, interval: float) -> None:
 
 
 def _summary(result) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from vrft.table import print_table
 
-    m = result.manifest
-    table = Table(title=f"vrft ingest -> {result.out}", title_justify="left")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for k, v in m["counts"].items():
-        table.add_row(k, str(v))
-    for k, v in m["repaired_by_reason"].items():
-        table.add_row(f"  repaired: {k}", str(v))
-    for k, v in m["rejected_by_reason"].items():
-        table.add_row(f"  rejected: {k}", str(v))
-    table.add_row("videos written", str(m["videos"]["written"]))
-    for k, v in m["videos"]["failed_by_reason"].items():
-        table.add_row(f"  video failed: {k}", str(v))
-    t = m["timings"]
-    table.add_row("seconds", f"{t['total_s']:.1f}")
-    table.add_row("records/s", f"{t['records_per_s']:.0f}")
-    table.add_row("videos/s", f"{t['videos_per_s']:.2f}")
-    Console(highlight=False).print(table)
+    m, t = result.manifest, result.manifest["timings"]
+    rows = [[k, v] for k, v in m["counts"].items()]
+    rows += [[f"  repaired: {k}", v] for k, v in m["repaired_by_reason"].items()]
+    rows += [[f"  rejected: {k}", v] for k, v in m["rejected_by_reason"].items()]
+    rows.append(["videos written", m["videos"]["written"]])
+    rows += [[f"  video failed: {k}", v] for k, v in m["videos"]["failed_by_reason"].items()]
+    rows += [["seconds", f"{t['total_s']:.1f}"], ["records/s", f"{t['records_per_s']:.1f}"],
+             ["videos/s", f"{t['videos_per_s']:.2f}"]]
+    print_table(f"vrft ingest -> {result.out}", ["what", "count"], rows)
     print(f"wrote {result.out}/samples, videos, rejects and manifest.json")
 
 
