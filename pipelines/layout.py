@@ -1,0 +1,53 @@
+"""Where things live in vrft's folders: table names, part files, manifests and their schemas.
+
+An ingestion folder holds `samples/`, `videos/`, `rejects/` (each `part-IIIII-of-NNNNN.parquet`),
+`manifest.json` (written last: its presence marks a finished run) and `.vrft-ingest.json` (the run's
+options, written first). A mixture folder holds training shards `part-*.parquet` and its own
+`manifest.json`. Every reader and writer names these through this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+import pyarrow as pa
+
+import schemas
+from pipelines import storage
+
+TABLES = ("samples", "videos", "rejects")
+MANIFEST = "manifest.json"
+RUN_FILE = ".vrft-ingest.json"
+PART_GLOB = "part-*.parquet"
+
+TABLE_SCHEMAS: dict[str, Callable[[], pa.Schema]] = {
+    "samples": schemas.samples_schema,
+    "videos": schemas.videos_schema,
+    "rejects": schemas.rejects_schema,
+}
+
+
+def part_name(index: int, count: int) -> str:
+    return f"part-{index:05d}-of-{count:05d}.parquet"
+
+
+def part_path(folder: str, table: str | None, index: int, count: int) -> str:
+    """`folder/table/part-...` (or `folder/part-...` for a folder of shards, table None)."""
+    return storage.join(folder, *([table] if table else []), part_name(index, count))
+
+
+def parts(folder: str, table: str | None = None) -> list[str]:
+    """The finished part files of a table (or of a folder of shards), sorted; temporaries excluded."""
+    pattern = storage.join(folder, *([table] if table else []), PART_GLOB)
+    return [p for p in storage.glob(pattern) if not storage.is_temp(p)]
+
+
+def manifest_path(folder: str) -> str:
+    return storage.join(folder, MANIFEST)
+
+
+def bucket_of(key: str, buckets: int) -> int:
+    """A stable bucket for a key (sample id -> label shard, video key -> video part): the same key lands
+    in the same bucket on every run and machine."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:12], 16) % buckets

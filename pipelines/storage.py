@@ -1,0 +1,277 @@
+"""Every path vrft reads or writes, local or remote, through one interface; and files that appear whole.
+
+A path is a local path or a URL (`gs://bucket/x`, `s3://...`, `memory://...`). Local paths go through
+`os` (fast, and `os.replace` is atomic); URLs go through fsspec, which also gives the tests a remote
+filesystem to run on (`memory://`). This is the only module that tells the two apart.
+
+Atomic writes: a local file is written under a hidden temporary name in its own folder (`.NAME.tmp-XXXXXXXX`)
+and renamed into place when complete, so a killed process never leaves a visible partial file and a
+reader never sees half of one. An object store publishes an object only when its upload completes, so
+remote files are written in place. Temporary names all come from `temp_name`; `is_temp` recognises them
+(a resumed run deletes the leftovers of a killed one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import glob as _glob
+import io
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from typing import IO, Any, Iterator
+
+TEMP_MARK = ".tmp-"
+
+
+def is_remote(path: str) -> bool:
+    """True for a URL (`scheme://...`), False for a local path."""
+    return "://" in str(path)
+
+
+def _fs(path: str) -> tuple[Any, str]:
+    """(fsspec filesystem, path inside it) of a URL."""
+    from fsspec.core import url_to_fs
+
+    return url_to_fs(path)
+
+
+def join(base: str, *parts: str) -> str:
+    """`base/part/...`: os.path.join locally, '/'-joined for URLs."""
+    base = str(base)
+    if not is_remote(base):
+        return os.path.join(base, *parts)
+    out = base.rstrip("/")
+    for part in parts:
+        out = f"{out}/{str(part).strip('/')}"
+    return out
+
+
+def parent(path: str) -> str:
+    path = str(path)
+    if not is_remote(path):
+        return os.path.dirname(path)
+    return path.rstrip("/").rsplit("/", 1)[0]
+
+
+def basename(path: str) -> str:
+    return str(path).rstrip("/").rsplit("/", 1)[-1] if is_remote(path) else os.path.basename(path)
+
+
+# ---- reading ---------------------------------------------------------------------------------------
+
+
+def exists(path: str) -> bool:
+    if not is_remote(path):
+        return os.path.exists(path)
+    fs, inner = _fs(path)
+    return fs.exists(inner)
+
+
+def isdir(path: str) -> bool:
+    if not is_remote(path):
+        return os.path.isdir(path)
+    fs, inner = _fs(path)
+    return fs.isdir(inner)
+
+
+def isfile(path: str) -> bool:
+    if not is_remote(path):
+        return os.path.isfile(path)
+    fs, inner = _fs(path)
+    return fs.isfile(inner)
+
+
+def size(path: str) -> int:
+    if not is_remote(path):
+        return os.path.getsize(path)
+    fs, inner = _fs(path)
+    return int(fs.size(inner))
+
+
+def open_read(path: str) -> IO[bytes]:
+    """A readable, seekable binary file (pyarrow reads Parquet through it)."""
+    if not is_remote(path):
+        return open(path, "rb")
+    fs, inner = _fs(path)
+    return fs.open(inner, "rb")
+
+
+def read_bytes(path: str) -> bytes:
+    with open_read(path) as f:
+        return f.read()
+
+
+def read_text(path: str) -> str:
+    """The whole file as text (UTF-8, a byte-order mark dropped)."""
+    return read_bytes(path).decode("utf-8-sig")
+
+
+def read_json(path: str) -> Any:
+    return json.loads(read_text(path))
+
+
+@contextlib.contextmanager
+def open_text(path: str, errors: str = "strict") -> Iterator[IO[str]]:
+    """The file as a stream of text (UTF-8, a byte-order mark dropped): memory holds a buffer, not the file."""
+    with open_read(path) as raw:
+        with io.TextIOWrapper(raw, encoding="utf-8-sig", errors=errors, newline="") as text:
+            yield text
+
+
+def glob(pattern: str) -> list[str]:
+    """Sorted paths matching `pattern` (`*`, `?`, `[...]`), URLs kept as URLs."""
+    if not is_remote(pattern):
+        return sorted(_glob.glob(pattern))
+    fs, inner = _fs(pattern)
+    return sorted(fs.unstrip_protocol(p) for p in fs.glob(inner))
+
+
+def listdir(path: str) -> list[str]:
+    """Names (not paths) in a folder, sorted; [] when it does not exist."""
+    if not is_remote(path):
+        return sorted(os.listdir(path)) if os.path.isdir(path) else []
+    fs, inner = _fs(path)
+    if not fs.isdir(inner):
+        return []
+    return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(inner, detail=False))
+
+
+def matches(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+@contextlib.contextmanager
+def local_copy(path: str) -> Iterator[str]:
+    """A local file to hand to a program that needs one (a video decoder): the path itself, or a
+    temporary copy of a remote object, removed afterwards."""
+    if not is_remote(path):
+        yield path
+        return
+    suffix = os.path.splitext(basename(path))[1]
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        with open_read(path) as src:
+            shutil.copyfileobj(src, tmp, 1 << 20)
+        tmp.flush()
+        yield tmp.name
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+
+
+def makedirs(path: str) -> None:
+    if not is_remote(path):
+        os.makedirs(path, exist_ok=True)
+        return
+    fs, inner = _fs(path)
+    fs.makedirs(inner, exist_ok=True)
+
+
+def remove(path: str) -> None:
+    """Remove a file or a whole folder; nothing when it is not there."""
+    if not is_remote(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.remove(path)
+        return
+    fs, inner = _fs(path)
+    if fs.exists(inner):
+        fs.rm(inner, recursive=True)
+
+
+def rename(src: str, dst: str) -> None:
+    """Move a file into place (atomic for local paths on one filesystem)."""
+    if not is_remote(dst):
+        os.replace(src, dst)
+        return
+    fs, inner_src = _fs(src)
+    fs.mv(inner_src, _fs(dst)[1])
+
+
+def temp_name(path: str) -> str:
+    """The hidden temporary sibling a file is written under before it is renamed into place."""
+    return join(parent(path), f".{basename(path)}{TEMP_MARK}{uuid.uuid4().hex[:8]}")
+
+
+def is_temp(name: str) -> bool:
+    base = basename(name)
+    return base.startswith(".") and TEMP_MARK in base
+
+
+@contextlib.contextmanager
+def atomic_open(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Write a whole file: `with atomic_open(p, "w") as f: ...`; the file appears at `p` only when the
+    block finishes without an exception (nothing is left behind otherwise)."""
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_open writes whole files ('w' or 'wb'), not {mode!r}")
+    path = str(path)
+    makedirs(parent(path) or ".")
+    if is_remote(path):  # an object store publishes on close
+        fs, inner = _fs(path)
+        f = fs.open(inner, mode)
+        try:
+            yield f
+        except BaseException:
+            with contextlib.suppress(Exception):
+                getattr(f, "discard", lambda: None)()  # an unfinished upload is dropped, not published
+            with contextlib.suppress(Exception):
+                f.close()
+            with contextlib.suppress(Exception):
+                fs.rm(inner)
+            raise
+        f.close()
+        return
+    tmp = temp_name(path)
+    try:
+        with open(tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            yield f
+            f.flush()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def write_bytes(path: str, data: bytes) -> str:
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+    return str(path)
+
+
+def write_text(path: str, text: str) -> str:
+    with atomic_open(path, "w") as f:
+        f.write(text)
+    return str(path)
+
+
+def write_json(path: str, obj: Any, indent: int | None = 2, sort_keys: bool = False) -> str:
+    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys) + "\n")
+
+
+@contextlib.contextmanager
+def staged_dir(path: str) -> Iterator[str]:
+    """A local folder filled under a temporary sibling name and renamed into place when the block
+    finishes (an existing folder at `path` is replaced only then). For folders written by other
+    libraries (`save_pretrained`, accelerate's state)."""
+    if is_remote(path):
+        raise ValueError(f"staged_dir needs a local folder, got {path}")
+    path = os.path.normpath(str(path))
+    tmp = temp_name(path)
+    os.makedirs(tmp)
+    try:
+        yield tmp
+        if os.path.exists(path):
+            old = temp_name(path)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
