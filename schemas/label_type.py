@@ -1,4 +1,4 @@
-"""Label types: the vocabulary of ground truth every stage understands (see DESIGN.md).
+"""Label types: the vocabulary of ground truth every stage understands (docs/design.md, "Label types").
 
 A label type is data: the `samples` columns it owns, a check that returns every violation of a row,
 and how an answer of this type is written (for prompts). Reward components and metrics for a label

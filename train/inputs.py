@@ -8,7 +8,7 @@ made on the model's device, for all prompts of a step at once (`device_pixels`, 
 if the two disagree (a processor whose layout differs, or a transformers upgrade that changed it).
 
 Time reaches the model here: `second_per_grid_ts` = temporal_patch_size / the stored sampled fps. (The
-processor ignores an `fps=` argument for frame arrays and assumes 24 fps; see ENVIRONMENT.md.) Frames
+processor ignores an `fps=` argument for frame arrays and assumes 24 fps; see docs/pitfalls.md.) Frames
 are already on the 28-pixel grid, so they keep their planned size (the processor's `do_resize=False`).
 
 Every forward that computes log-probs must get the video tensors AND `mm_token_type_ids` (without it,

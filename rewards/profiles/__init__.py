@@ -3,7 +3,7 @@
 - `default`: ours. The answer contract is read exactly (one block per tag, nothing outside the blocks
   but whitespace), numbers are read robustly, predictions are validated, time is linear in the input,
   and what the prompt gave is never rewarded.
-- `videochat-r1`: the reference recipe's reward values, quirks included (REFERENCE.md), computed in
+- `videochat-r1`: the reference recipe's reward values, quirks included (docs/reference.md), computed in
   linear time so a hostile completion cannot stall training.
 """
 

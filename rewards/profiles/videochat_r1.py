@@ -1,6 +1,6 @@
 """The `videochat-r1` profile: the reference's reward values exactly, quirks included.
 
-Rules (REFERENCE.md "Rewards as the reference computes them"), re-implemented from their semantics:
+Rules (docs/reference.md, "Rewards as the reference computes them"), re-implemented from their semantics:
 - format (grounding, tracking, video QA): the stripped text fully matches <think>.*?</think>\\s*<answer>.*?</answer>
   (so two answer blocks still pass); grounded QA adds \\s*<glue>.*?</glue> and a valid glue list;
   tracking adds an answer that is a Python list of 8 lists of 4.

@@ -33,7 +33,7 @@ def test_stored_fps_reaches_second_per_grid_ts(model_and_processor, fps):
 
 
 def test_processor_alone_ignores_fps_for_frame_arrays(model_and_processor):
-    """The hazard `encode_example` exists for: `fps=` is ignored and 24 fps assumed (ENVIRONMENT.md)."""
+    """The hazard `encode_example` exists for: `fps=` is ignored and 24 fps assumed (docs/pitfalls.md)."""
     _, proc = model_and_processor
     ex = example(fps=0.5)
     text = proc.apply_chat_template(chat_messages(ex.messages), add_generation_prompt=True, tokenize=False)
