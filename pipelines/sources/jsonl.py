@@ -12,8 +12,9 @@ import json
 import os
 from typing import Iterator
 
-from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines, video_media
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines
 from pipelines.sources.registry import register_adapter
+from pipelines.video.media import VideoFile
 
 NAME = "jsonl"
 EXTRA_FIELDS = ("video",)
@@ -46,7 +47,7 @@ def draft(rec: RawRecord) -> Draft:
         raise Rejected("column_unknown", f"columns {unknown} are not samples columns")
     out: Draft = {k: v for k, v in item.items() if k not in EXTRA_FIELDS}
     key = str(item.get("video_key") or "")
-    out["media"] = video_media(str(item.get("video") or ""), key)
+    out["media"] = VideoFile.of(str(item.get("video") or ""), key)
     return out
 
 
