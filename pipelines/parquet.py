@@ -10,6 +10,7 @@ visible partial `part-*.parquet`, locally or in a bucket.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Iterable, Mapping, Sequence
 
 import pyarrow as pa
@@ -57,6 +58,7 @@ def _approx_bytes(row: Mapping[str, Any], media_columns: Sequence[str]) -> int:
 
 class ParquetFileWriter:
     """Rows (or Arrow tables) in, one complete file out; `close()` publishes it, `abort()` drops it.
+    As a context manager: published when the block ends, dropped when it raises.
 
     Rows are buffered into row groups of at most `max_group_bytes` (and `max_group_rows`, if given)."""
 
@@ -84,6 +86,19 @@ class ParquetFileWriter:
         self._buffer: list[Mapping[str, Any]] = []
         self._buffered = 0
         self.rows = 0
+
+    def __enter__(self) -> "ParquetFileWriter":
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if kind is not None:
+            self.abort()
+            return
+        try:
+            self.close()
+        except BaseException:
+            self.abort()
+            raise
 
     def write(self, row: Mapping[str, Any]) -> None:
         self._buffer.append(row)
@@ -115,10 +130,10 @@ class ParquetFileWriter:
         return self._file.commit()
 
     def abort(self) -> None:
-        try:
+        """Drop the file (what failed is the caller's exception; this never raises)."""
+        with contextlib.suppress(Exception):
             self._writer.close()
-        finally:
-            self._file.discard()
+        self._file.discard()
 
 
 def write_rows(
@@ -130,14 +145,9 @@ def write_rows(
     **options: Any,
 ) -> int:
     """Write all rows to `path` atomically; returns the row count. `options`: those of `ParquetFileWriter`."""
-    writer = ParquetFileWriter(path, schema, media_columns, metadata, **options)
-    try:
+    with ParquetFileWriter(path, schema, media_columns, metadata, **options) as writer:
         for row in rows:
             writer.write(row)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
     return writer.rows
 
 

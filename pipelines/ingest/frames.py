@@ -91,10 +91,9 @@ class DecodeVideoBatch(beam.DoFn):
                 progress.bump("videos")
                 yield from emit(items, facts.get(key), failed.get(key))
             return
-        writer = ParquetFileWriter(path, schemas.videos_schema(), media_columns=("frames",))
         failed: dict[str, Failure] = {}
         outputs: list[Any] = []
-        try:
+        with ParquetFileWriter(path, schemas.videos_schema(), media_columns=("frames",)) as writer:
             with ThreadPoolExecutor(max_workers=self.parallel) as threads:  # the decoders are processes
                 decoded = threads.map(lambda kv: self._decode(*kv), videos)
                 for (key, items), (row, failure) in zip(videos, decoded):
@@ -106,10 +105,6 @@ class DecodeVideoBatch(beam.DoFn):
                     progress.bump("videos")
                     outputs.extend(emit(items, facts_of(row), failure))
             writer.add_metadata({FAILED_KEY: json.dumps({k: list(v) for k, v in failed.items()}, sort_keys=True)})
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
         yield from outputs
 
     def _decode(self, key: str, items: list[Item]) -> tuple[dict[str, Any] | None, Failure | None]:

@@ -32,6 +32,12 @@ RECORDS_READ = "records_read"
 Row = Dict[str, Any]          # a `samples` or `rejects` row
 
 
+def with_rejects(fn: beam.DoFn, takes: Any, gives: Any, main: str) -> beam.PTransform:
+    """`fn` as a typed ParDo whose main output is called `main` and whose dead letters go to `rejects`."""
+    typed = beam.ParDo(fn).with_input_types(takes).with_output_types(gives, **{REJECTS: Row})
+    return typed.with_outputs(REJECTS, main=main)
+
+
 class _ReadFn(beam.DoFn):
     """Reads a dataset's files; yields its records in chunks (spreading chunks, not records, is cheap)."""
 
@@ -77,13 +83,13 @@ class _DraftFn(beam.DoFn):
 
     def process(self, rec: RawRecord) -> Iterator[Any]:
         try:
-            yield Item.of(rec, get_adapter(self.dataset).draft(rec))
-        except Rejected as r:
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, r.reason, r.detail, sample_id(rec)))
+            item = Item.of(rec, get_adapter(self.dataset).draft(rec))
         except Exception as err:  # bad input never crashes the pipeline
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, reject_row(rec, "record_unreadable", f"{type(err).__name__}: {err}", sample_id(rec))
-            )
+            reason, detail = (err.reason, err.detail) if isinstance(err, Rejected) else (
+                "record_unreadable", f"{type(err).__name__}: {err}")
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, sample_id(rec)))
+            return
+        yield item
 
 
 class DraftRecords(beam.PTransform):
@@ -94,8 +100,7 @@ class DraftRecords(beam.PTransform):
         self.dataset = dataset
 
     def expand(self, records):
-        draft = beam.ParDo(_DraftFn(self.dataset)).with_input_types(RawRecord).with_output_types(Item, rejects=Row)
-        return records | "Draft" >> draft.with_outputs(REJECTS, main="drafts")
+        return records | "Draft" >> with_rejects(_DraftFn(self.dataset), RawRecord, Item, main="drafts")
 
 
 class _ProbeFn(beam.DoFn):
@@ -128,8 +133,7 @@ class ProbeDurations(beam.PTransform):
         self.videos = videos
 
     def expand(self, items):
-        probe = beam.ParDo(_ProbeFn(self.videos)).with_input_types(Item).with_output_types(Item, rejects=Row)
-        return items | "Probe" >> probe.with_outputs(REJECTS, main="probed")
+        return items | "Probe" >> with_rejects(_ProbeFn(self.videos), Item, Item, main="probed")
 
 
 class _KeyByVideoFn(beam.DoFn):
@@ -174,7 +178,7 @@ class SampleFrames(beam.PTransform):
             | "GroupByBatch" >> beam.GroupByKey()
         )
         decode = beam.ParDo(DecodeVideoBatch(self.cfg), n_batches=beam.pvalue.AsSingleton(n_batches))
-        decoded = batches | "Decode" >> decode.with_output_types(Item, rejects=Row).with_outputs(
+        decoded = batches | "Decode" >> decode.with_output_types(Item, **{REJECTS: Row}).with_outputs(
             REJECTS, main="framed"
         ).with_exception_handling(main_tag="framed", dead_letter_tag="failed")
         failed = decoded.failed | "RejectFailedBatches" >> beam.FlatMap(_batch_rejects).with_output_types(Row)
@@ -204,8 +208,7 @@ class NormalizeRecords(beam.PTransform):
         self.policy = policy
 
     def expand(self, items):
-        norm = beam.ParDo(_NormalizeFn(self.policy)).with_input_types(Item).with_output_types(Row, rejects=Row)
-        return items | "Normalize" >> norm.with_outputs(REJECTS, main="samples")
+        return items | "Normalize" >> with_rejects(_NormalizeFn(self.policy), Item, Row, main="samples")
 
 
 def _order(row: Row) -> tuple[str, str, str]:

@@ -156,14 +156,9 @@ def _write_shard(table: pa.Table, order: pa.Array, path: str) -> int:
     schema = schemas.training_schema()
     per_row = max(1, table.nbytes // max(1, table.num_rows))
     group = max(1, GROUP_BYTES // per_row)
-    writer = ParquetFileWriter(path, schema, media_columns=(MEDIA_COLUMN,), media_statistics=False)
-    try:
+    with ParquetFileWriter(path, schema, media_columns=(MEDIA_COLUMN,), media_statistics=False) as writer:
         for at in range(0, table.num_rows, group):
             writer.write_table(table.take(order[at:at + group]).drop_columns([POS]).cast(schema), row_group_size=group)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
     return storage.size(path)
 
 
