@@ -20,16 +20,6 @@ from pipelines.video.errors import VideoError
 from pipelines.video.media import VideoFile
 
 
-@pytest.fixture(params=["local", "remote"])
-def root(request, tmp_path):
-    if request.param == "local":
-        yield str(tmp_path / "out")
-        return
-    url = f"memory://vrft-out-{uuid.uuid4().hex[:8]}"
-    yield url
-    storage.remove(url)
-
-
 def test_an_ingestion_folder_round_trips_through_the_writer_and_the_manifest(root):
     videos = make_videos(3, n_frames=2)
     samples = make_samples(videos, 7)
