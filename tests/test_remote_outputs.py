@@ -12,9 +12,11 @@ import pytest
 
 import schemas
 from pipelines import layout, storage
-from pipelines.ingest import manifest, outdir
+from pipelines.ingest import IngestConfig, manifest, outdir, run_ingest
+from pipelines.ingest.run import IngestError
 from pipelines.ingest.frames import FAILED_KEY
 from pipelines.parquet import ParquetFileWriter, open_parquet, write_rows
+from pipelines.sources.base import SourceOptions
 from pipelines.synthetic_ingested import make_samples, make_videos
 from pipelines.video.errors import VideoError
 from pipelines.video.media import VideoFile
@@ -96,3 +98,24 @@ def test_video_files_are_found_under_a_remote_folder():
             VideoFile.of("nope").locate(folder)
     finally:
         storage.remove(folder)
+
+
+def test_a_labels_only_run_reads_and_writes_a_bucket():
+    """The whole pipeline on remote paths: annotations read from, and every table written to, memory://."""
+    bucket = f"memory://vrft-run-{uuid.uuid4().hex[:8]}"
+    rows = [{"task": "temporal_grounding", "video_key": f"v{i}", "query": "a person opens a door", "duration": 10.0,
+             "span": {"start": 1.0 + i, "end": 11.0 if i < 2 else 9.0}} for i in range(3)]   # 2 ends clipped
+    storage.write_text(storage.join(bucket, "in", "train.jsonl"), "".join(json.dumps(r) + "\n" for r in rows) + "{oops\n")
+    out = storage.join(bucket, "out")
+    try:
+        cfg = IngestConfig("jsonl", SourceOptions((storage.join(bucket, "in", "train.jsonl"),)), out, frames=False)
+        m = run_ingest(cfg).manifest
+        assert m["counts"] == {"input": 4, "written": 3, "repaired": 2, "rejected": 1}
+        assert storage.read_json(layout.manifest_path(out))["counts"] == m["counts"]
+        (samples,) = layout.parts(out, "samples")
+        got = open_parquet(samples).read(columns=["video_key", "span"]).to_pylist()
+        assert sorted((r["video_key"], r["span"]["end"]) for r in got) == [("v0", 10.0), ("v1", 10.0), ("v2", 9.0)]
+        with pytest.raises(IngestError, match="not empty"):
+            run_ingest(cfg)
+    finally:
+        storage.remove(bucket)

@@ -118,7 +118,7 @@ class _ProbeFn(beam.DoFn):
             yield item
             return
         try:
-            duration = media_duration(item.media, self.videos, str(item.draft.get("video_key")))
+            duration = media_duration(item.media, self.videos, item.video_key)
         except VideoError as err:
             yield beam.pvalue.TaggedOutput(REJECTS, item.reject(err.reason, str(err)))
             return

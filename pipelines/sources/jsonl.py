@@ -12,6 +12,7 @@ import json
 import os
 from typing import Iterator
 
+import schemas
 from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines
 from pipelines.sources.registry import register_adapter
 from pipelines.video.media import VideoFile
@@ -34,8 +35,6 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
 
 
 def draft(rec: RawRecord) -> Draft:
-    import schemas
-
     item = rec.raw
     if "json_error" in rec.context:
         raise Rejected("json_malformed", rec.context["json_error"])

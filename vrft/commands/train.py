@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from train.checkpoint import latest_checkpoint
+from train.checkpoint import STATE, latest_checkpoint
 from train.config import ConfigError, load_config
 from train.data import shard_files
 from vrft.errors import UserError
@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from train.trainer import run_training  # torch and transformers: seconds to import, for training only
 
     resume = Path(args.resume_from) if args.resume_from else args.resume
-    if args.resume_from and not (resume / "trainer_state.json").is_file():
-        raise UserError(f"--resume-from {resume}: not a complete checkpoint (no trainer_state.json)")
+    if args.resume_from and not (resume / STATE).is_file():
+        raise UserError(f"--resume-from {resume}: not a complete checkpoint (no {STATE})")
     if args.resume:
         if latest_checkpoint(Path(cfg.run.out)) is None:
             raise UserError(f"--resume: no checkpoint under {Path(cfg.run.out) / 'checkpoints'}")
