@@ -77,7 +77,7 @@ def main() -> None:
     import torch
 
     from train.config import load_config
-    from train.toy import write_toy_shards
+    from train.synthetic_training_shards import write_toy_shards
     from train.trainer import GRPOTrainer
 
     assert args.cpu_smoke or torch.cuda.is_available(), "no CUDA device"

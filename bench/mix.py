@@ -35,7 +35,7 @@ def peak_mb() -> float:
 
 
 def build(folder: Path, n: int) -> None:
-    from pipelines.synthetic_shards import synthetic_dataset
+    from pipelines.synthetic_ingested import synthetic_dataset
 
     if not (folder / "manifest.json").exists():
         synthetic_dataset(str(folder), n, n // 4, TASKS, n_frames=4, size=(56, 56))

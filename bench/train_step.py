@@ -74,7 +74,7 @@ def write_video_shard(path: Path, video: Path, count: int) -> tuple[dict, Path]:
     from PIL import Image
 
     import schemas
-    from train.toy import QUERIES, write_shard
+    from train.synthetic_training_shards import QUERIES, write_shard
 
     vr = decord.VideoReader(str(video), num_threads=1)
     total, fps = len(vr), vr.get_avg_fps()
@@ -158,7 +158,7 @@ def print_data_paths(data: dict[str, dict[str, float]], examples: int) -> None:
 
 def time_steps(model_dir: Path, tmp: Path, steps: int) -> dict[str, list[float]]:
     from train.config import load_config
-    from train.toy import write_toy_shards
+    from train.synthetic_training_shards import write_toy_shards
     from train.trainer import GRPOTrainer
 
     write_toy_shards(tmp / "toy", rows=2 * (steps + 1), files=1)

@@ -6,8 +6,6 @@ table of frames. Everything here reads only the columns asked for, a batch of ro
 
 from __future__ import annotations
 
-import glob
-import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,8 +16,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
-
-MANIFEST = "manifest.json"
+from pipelines import layout, storage
+from pipelines.parquet import open_parquet
 
 
 class NotIngested(ValueError):
@@ -28,7 +26,7 @@ class NotIngested(ValueError):
 
 def streaming(path: str) -> pq.ParquetFile:
     """A Parquet file read page by page (no pre-buffering of whole column chunks)."""
-    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+    return open_parquet(path, pre_buffer=False, buffer_size=1 << 20)
 
 
 @dataclass(frozen=True)
@@ -44,25 +42,22 @@ class Ingested:
         if not found.parts("samples"):
             raise NotIngested(f"{root} holds no samples/part-*.parquet: not an ingestion output folder")
         for path in found.parts("samples") + found.parts("videos"):
-            version = schemas.schema_version(pq.read_schema(path).metadata)
+            version = schemas.schema_version(open_parquet(path).schema_arrow.metadata)
             if version not in (None, schemas.SCHEMA_VERSION):
                 raise NotIngested(f"{path} has schema version {version}; this vrft reads {schemas.SCHEMA_VERSION}")
         return found
 
     def parts(self, table: str) -> list[str]:
-        return sorted(glob.glob(os.path.join(self.root, table, "part-*.parquet")))
+        return layout.parts(self.root, table)
 
     @cached_property
     def manifest(self) -> dict[str, Any] | None:
-        path = os.path.join(self.root, MANIFEST)
-        if not os.path.exists(path):
-            return None
-        with open(path) as f:
-            return json.load(f)
+        path = layout.manifest_path(self.root)
+        return storage.read_json(path) if storage.exists(path) else None
 
     def column(self, table: str, column: str) -> pa.ChunkedArray:
         """One (small) column of a whole table, e.g. all sample ids or video keys."""
-        chunks = [pq.read_table(p, columns=[column]).column(column) for p in self.parts(table)]
+        chunks = [open_parquet(p).read(columns=[column]).column(column) for p in self.parts(table)]
         chunks = [c for c in chunks if len(c)] or [pa.chunked_array([], pa.string())]
         return pa.chunked_array([a for c in chunks for a in c.chunks], chunks[0].type)
 

@@ -117,13 +117,16 @@ def _number_or_none(value: Any) -> Any:
     return float(value) if is_number(value) else value
 
 
-def normalize(draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duration: float | None = None) -> dict[str, Any]:
-    """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used."""
+def normalize(
+    draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duration: float | None = None, given_id: str | None = None
+) -> dict[str, Any]:
+    """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used.
+    `given_id`: the sample id when the caller already has it (`id_of(rec, draft)`, a hash of the record)."""
     converters, single, many, texts = _columns()
     row: dict[str, Any] = {name: draft.get(name) for name in converters}
     row["dataset"] = draft.get("dataset") or rec.dataset
     row["split"] = draft.get("split") or rec.split
-    row["sample_id"] = id_of(rec, draft)
+    row["sample_id"] = given_id if given_id is not None else id_of(rec, draft)
     row["source_file"], row["source_key"] = rec.source_file, rec.source_key
     for col in IDENTITY_COLUMNS:
         row[col] = row[col].strip() if isinstance(row[col], str) else row[col]

@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 TEMP_MARK = ".tmp-"
 
@@ -30,6 +30,11 @@ TEMP_MARK = ".tmp-"
 def is_remote(path: str) -> bool:
     """True for a URL (`scheme://...`), False for a local path."""
     return "://" in str(path)
+
+
+def scheme(path: str) -> str:
+    """The URL scheme ("gs", "s3", "memory"), "" for a local path."""
+    return str(path).split("://", 1)[0] if is_remote(path) else ""
 
 
 def _fs(path: str) -> tuple[Any, str]:
@@ -98,6 +103,12 @@ def open_read(path: str) -> IO[bytes]:
         return open(path, "rb")
     fs, inner = _fs(path)
     return fs.open(inner, "rb")
+
+
+def path_or_file(path: str) -> str | IO[bytes]:
+    """For readers that take either (pyarrow): a local path as it is (read natively, no Python file
+    in between), a URL as an open file."""
+    return path if not is_remote(path) else open_read(path)
 
 
 def read_bytes(path: str) -> bytes:
@@ -202,38 +213,64 @@ def is_temp(name: str) -> bool:
     return base.startswith(".") and TEMP_MARK in base
 
 
+class AtomicFile:
+    """A whole file written by a caller that cannot use a `with` block (a writer kept open across
+    calls): write to `.file`, then `commit()` publishes it at `path`, or `discard()` leaves nothing.
+
+    Locally the file is written under `temp_name(path)` and renamed into place by `commit`; an object
+    store publishes an object only when its upload completes, so a URL is written in place."""
+
+    def __init__(self, path: str, mode: str = "wb") -> None:
+        if mode not in ("wb", "w"):
+            raise ValueError(f"AtomicFile writes whole files ('w' or 'wb'), not {mode!r}")
+        self.path = str(path)
+        makedirs(parent(self.path) or ".")
+        if is_remote(self.path):
+            fs, inner = _fs(self.path)
+            self._remote: tuple[Any, str] | None = (fs, inner)
+            self.tmp = self.path
+            self.file: IO[Any] = fs.open(inner, mode)
+        else:
+            self._remote = None
+            self.tmp = temp_name(self.path)
+            self.file = open(self.tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {}))
+
+    def commit(self) -> str:
+        if self._remote is None:
+            self.file.flush()
+            self.file.close()
+            os.replace(self.tmp, self.path)
+        else:
+            self.file.close()  # the upload completes: the object appears whole
+        return self.path
+
+    def discard(self) -> None:
+        """Drop what was written (an unfinished upload is not published); never raises."""
+        if self._remote is None:
+            with contextlib.suppress(Exception):
+                self.file.close()
+            with contextlib.suppress(OSError):
+                os.remove(self.tmp)
+            return
+        fs, inner = self._remote
+        with contextlib.suppress(Exception):
+            getattr(self.file, "discard", lambda: None)()
+        with contextlib.suppress(Exception):
+            self.file.close()
+        with contextlib.suppress(Exception):
+            fs.rm(inner)
+
+
 @contextlib.contextmanager
 def atomic_open(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
     """Write a whole file: `with atomic_open(p, "w") as f: ...`; the file appears at `p` only when the
     block finishes without an exception (nothing is left behind otherwise)."""
-    if mode not in ("wb", "w"):
-        raise ValueError(f"atomic_open writes whole files ('w' or 'wb'), not {mode!r}")
-    path = str(path)
-    makedirs(parent(path) or ".")
-    if is_remote(path):  # an object store publishes on close
-        fs, inner = _fs(path)
-        f = fs.open(inner, mode)
-        try:
-            yield f
-        except BaseException:
-            with contextlib.suppress(Exception):
-                getattr(f, "discard", lambda: None)()  # an unfinished upload is dropped, not published
-            with contextlib.suppress(Exception):
-                f.close()
-            with contextlib.suppress(Exception):
-                fs.rm(inner)
-            raise
-        f.close()
-        return
-    tmp = temp_name(path)
+    out = AtomicFile(path, mode)
     try:
-        with open(tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
-            yield f
-            f.flush()
-        os.replace(tmp, path)
+        yield out.file
+        out.commit()
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
+        out.discard()
         raise
 
 
@@ -249,8 +286,9 @@ def write_text(path: str, text: str) -> str:
     return str(path)
 
 
-def write_json(path: str, obj: Any, indent: int | None = 2, sort_keys: bool = False) -> str:
-    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys) + "\n")
+def write_json(path: str, obj: Any, indent: int | None = 2, sort_keys: bool = False,
+               default: Callable[[Any], Any] | None = None) -> str:
+    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys, default=default) + "\n")
 
 
 @contextlib.contextmanager

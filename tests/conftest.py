@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
+
+from pipelines import storage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,3 +67,14 @@ def real_ingested(real_data, tmp_path_factory):
         return made[name]
 
     return get
+
+
+@pytest.fixture(params=["local", "remote"])
+def root(request, tmp_path):
+    """A folder to write into: a local one, then a remote one (fsspec's in-memory filesystem)."""
+    if request.param == "local":
+        yield str(tmp_path / "root")
+        return
+    url = f"memory://vrft-test-{uuid.uuid4().hex[:8]}"
+    yield url
+    storage.remove(url)

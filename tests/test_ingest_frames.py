@@ -230,18 +230,21 @@ def test_labels_only_run_reads_missing_durations_from_the_video_header(charades_
 
 
 def test_samples_of_one_video_asking_for_other_frames_and_failed_batches_are_rejects():
-    from pipelines.ingest.frames import DecodeVideoBatch
+    from pipelines.ingest.frames import emit
+    from pipelines.ingest.item import Item, VideoFacts
     from pipelines.ingest.transforms import _batch_rejects
-    from pipelines.sources.base import RawRecord, image_media
+    from pipelines.sources.base import RawRecord
+    from pipelines.video.media import ImageSequence
 
-    cfg = IngestConfig("got10k", SourceOptions(("x",)), "/nowhere")
     recs = [RawRecord("got10k", "val/list.txt", f"s{i}", {"i": i}, "val") for i in range(2)]
-    drafts = [{"video_key": "s", "media": image_media(["a.jpg", "b.jpg"], times, 10.0, 20)}
-              for times in ([0.0, 1.0], [0.0, 1.5])]
-    items = list(zip(recs, drafts))
-    out = list(DecodeVideoBatch(cfg)._emit("s", items, {"duration": 2.0, "timestamps": [0.0, 1.0]}, None))
-    assert out[0] == (recs[0], drafts[0], {"duration": 2.0, "timestamps": [0.0, 1.0]})
+    drafts = [{"video_key": "s", "media": ImageSequence(("a.jpg", "b.jpg"), times, 10.0, 20)}
+              for times in ((0.0, 1.0), (0.0, 1.5))]
+    items = [Item.of(r, d) for r, d in zip(recs, drafts)]
+    facts = VideoFacts(2.0, (0.0, 1.0))
+    out = list(emit(items, facts, None))
+    assert out[0] == items[0].with_facts(facts) and out[0].facts == facts
     assert out[1].tag == "rejects" and out[1].value["reason"] == "frame_plan_conflict"
+    assert out[1].value["sample_id"] == items[1].sample_id and out[1].value["video_key"] == "s"
     failed = ((0, [("s", items)]), (OSError, "OSError('disk full')", ["Traceback ..."]))  # Beam's dead letter
     assert [(r["source_key"], r["reason"], r["detail"]) for r in _batch_rejects(failed)] == [
         ("s0", "video_batch_failed", "OSError('disk full')"), ("s1", "video_batch_failed", "OSError('disk full')")]

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import schemas
-from pipelines import synthetic_shards as synthetic
+from pipelines import synthetic_ingested as synthetic
 from pipelines.mix import RECIPES_DIR, LeakageError, RecipeError, load_recipe, parse_recipe, run_mix
 from pipelines.mix import allocate
 from pipelines.mix.join import write_shards

@@ -17,11 +17,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines import synthetic_shards as synthetic
+from pipelines import synthetic_ingested as synthetic
 from pipelines.validate import Thresholds
 from pipelines.validate.distribution import dataset_checks
 from pipelines.validate.labels import LABEL_CHECKS
-from pipelines.validate.profile import Profile, Reservoir
+from pipelines.report.profile import DatasetProfile, Reservoir
 from tests.conftest import ROOT
 
 import schemas
@@ -203,7 +203,7 @@ def test_reservoir_is_bounded_and_uniform():
 def test_distribution_thresholds_and_small_datasets():
     import pandas as pd
 
-    prof = Profile()
+    prof = DatasetProfile()
     prof.add({"answers": pd.DataFrame({"answer_index": [0] * 30, "n_choices": [5] * 30, "task": "video_qa"})})
     prof.count("task", ["video_qa"] * 30)
     prof.count("repairs", ["span_end_clipped"] * 27 + ["box_times_assumed"] * 30)
@@ -262,7 +262,7 @@ def _rows(folder, table):
 def test_real_shards_a_test_corrupts_fail_naming_column_and_rows(real_ingested, tmp_path):
     """The real clip (with frames) plus real Charades-STA test and GOT-10k rows moved onto its video."""
     import pyarrow.parquet  # noqa: F401  (pa.parquet)
-    from pipelines.ingest.parquet_io import write_rows
+    from pipelines.parquet import write_rows
     from pipelines.validate import validate_dataset
 
     clip = real_ingested("charades_clip")

@@ -5,9 +5,10 @@ also written with `save_pretrained` (and the processor) so it loads like any che
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines import storage
 
 STATE = "trainer_state.json"
 
@@ -33,9 +34,7 @@ def save_checkpoint(accelerator, path: Path, state: TrainerState) -> Path:
     """Write the state; the trainer-state file goes last, atomically, and marks the checkpoint complete."""
     accelerator.save_state(str(path / "state"))
     if accelerator.is_main_process:
-        tmp = path / (STATE + ".tmp")
-        tmp.write_text(json.dumps({"step": state.step, "position": state.position}))
-        os.replace(tmp, path / STATE)
+        storage.write_text(str(path / STATE), json.dumps({"step": state.step, "position": state.position}))
     accelerator.wait_for_everyone()
     return path
 

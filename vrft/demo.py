@@ -34,7 +34,7 @@ def run_demo(out: Path, videos: int = 12, steps: int = 8, warm_steps: int = WARM
         return lambda: clock.__setitem__(name, time.perf_counter() - t0)
 
     done = phase("generating a raw dataset with ffmpeg")
-    from pipelines.synthetic import make_dataset
+    from pipelines.synthetic_raw import make_dataset
 
     raw = make_dataset(out / "raw", n_videos=videos, seed=0, eval_videos=max(2, videos // 3))
     done()

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions, TestOptions
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions, PipelineOptions, SetupOptions, StandardOptions, TestOptions,
+)
 
+from pipelines import storage
 from pipelines.ingest import manifest as manifest_mod
 from pipelines.ingest import outdir
 from pipelines.ingest.config import IngestConfig
@@ -24,7 +28,7 @@ from pipelines.ingest.transforms import (
     RECORDS_READ, DraftRecords, NormalizeRecords, ProbeDurations, ReadRecords, SampleFrames, WriteTable,
 )
 from pipelines.sources import get_adapter
-from pipelines.sources.base import exists
+from pipelines.video.policy import FramePolicy
 
 LOCAL_RUNNER = "FnApiRunner"
 REMOTE_RUNNERS = ("DataflowRunner",)
@@ -57,8 +61,6 @@ def pipeline_options(args: Sequence[str], runner: str = LOCAL_RUNNER) -> Pipelin
 
 def validate_remote(options: PipelineOptions) -> None:
     """What Dataflow needs before it is asked for anything: checked here, without any cloud client."""
-    from apache_beam.options.pipeline_options import GoogleCloudOptions
-
     gcp = options.view_as(GoogleCloudOptions)
     missing = [name for name, value in (("--project", gcp.project), ("--region", gcp.region)) if not value]
     temp = gcp.temp_location or gcp.staging_location
@@ -67,7 +69,7 @@ def validate_remote(options: PipelineOptions) -> None:
     if missing:
         raise IngestError(f"DataflowRunner needs {', '.join(missing)}")
     for name, value in (("--temp_location", gcp.temp_location), ("--staging_location", gcp.staging_location)):
-        if value and not value.startswith("gs://"):
+        if value and storage.scheme(value) != "gs":
             raise IngestError(f"{name} must be a gs:// path for DataflowRunner, got {value}")
 
 
@@ -119,10 +121,6 @@ def resolved_frame_policy(cfg: IngestConfig) -> dict[str, Any] | None:
     """The whole frame policy the run uses (defaults + overrides), checked before anything starts."""
     if not cfg.frames:
         return None
-    from dataclasses import asdict
-
-    from pipelines.video import FramePolicy
-
     try:
         return asdict(FramePolicy(**cfg.frame_policy))
     except (TypeError, ValueError) as err:
@@ -131,8 +129,8 @@ def resolved_frame_policy(cfg: IngestConfig) -> dict[str, Any] | None:
 
 def check_inputs(cfg: IngestConfig) -> None:
     adapter = get_adapter(cfg.dataset)
-    local = [p for p in (*cfg.source.annotations, cfg.source.durations, cfg.source.videos) if p and "://" not in p]
-    missing = [p for p in local if not exists(p)]
+    local = [p for p in (*cfg.source.annotations, cfg.source.durations, cfg.source.videos) if p and not storage.is_remote(p)]
+    missing = [p for p in local if not storage.exists(p)]
     if missing:
         raise IngestError(f"not found: {', '.join(missing)}")
     if cfg.frames and not cfg.source.videos and adapter.needs_videos:
@@ -192,8 +190,6 @@ def run_ingest(cfg: IngestConfig, beam_args: Sequence[str] = (), runner: str = L
 def _counter(result: Any, name: str) -> int | None:
     """A counter's committed value, or None where the runner cannot report it."""
     try:
-        from apache_beam.metrics.metric import MetricsFilter
-
         found = result.metrics().query(MetricsFilter().with_name(name))["counters"]
     except Exception:
         return None

@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
-from pipelines.ingest import parquet_io
+from pipelines import layout, storage
 from pipelines.ingested import Ingested
+from pipelines.parquet import ParquetFileWriter
 
 POS = "_pos"
 MEDIA_COLUMN = "videos"                 # holds the JPEG bytes: stored uncompressed, PLAIN
@@ -39,14 +40,6 @@ class MixDataError(RuntimeError):
 
 def spill_schema() -> pa.Schema:
     return schemas.training_schema().append(pa.field(POS, pa.int64(), nullable=False))
-
-
-def writer_options(schema: pa.Schema) -> dict[str, Any]:
-    """Ingestion's choices (zstd; JPEG columns uncompressed, PLAIN) and no min/max statistics on the
-    frames, which would copy two whole JPEGs into the footer per row group."""
-    opts = parquet_io.writer_options(schema, (MEDIA_COLUMN,))
-    opts["write_statistics"] = [p for f in schema if f.name != MEDIA_COLUMN for p in parquet_io.leaf_paths(f)]
-    return opts
 
 
 class Spill:
@@ -157,17 +150,16 @@ def _framed_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
 
 
 def _write_shard(table: pa.Table, order: pa.Array, path: str) -> int:
-    """Write `table` in `order` (row group by row group: one group is copied at a time), atomically."""
+    """Write `table` in `order` (row group by row group: one group is copied at a time), atomically.
+    Ingestion's encodings (zstd; JPEG columns uncompressed, PLAIN) and no min/max statistics on the
+    frames, which would copy two whole JPEGs into the footer per row group."""
     schema = schemas.training_schema()
     per_row = max(1, table.nbytes // max(1, table.num_rows))
     group = max(1, GROUP_BYTES // per_row)
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
+    with ParquetFileWriter(path, schema, media_columns=(MEDIA_COLUMN,), media_statistics=False) as writer:
         for at in range(0, table.num_rows, group):
-            part = table.take(order[at:at + group]).drop_columns([POS]).cast(schema)
-            writer.write_table(part, row_group_size=group)
-    os.replace(tmp, path)
-    return os.path.getsize(path)
+            writer.write_table(table.take(order[at:at + group]).drop_columns([POS]).cast(schema), row_group_size=group)
+    return storage.size(path)
 
 
 def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool, spill_bytes: int = SPILL_BYTES) -> list[dict[str, Any]]:
@@ -180,7 +172,7 @@ def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool,
     n_shards = -(-n // rows_per_shard)
     work = os.path.join(out, ".mixing")
     shutil.rmtree(work, ignore_errors=True)   # what a killed run left
-    staging = os.path.join(work, "shards.tmp")
+    staging = os.path.join(work, "shards")
     os.makedirs(staging)
     spill = Spill(os.path.join(work, "spill"), rows_per_shard, spill_bytes)
     try:
@@ -196,11 +188,11 @@ def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool,
             expected = list(range(b * rows_per_shard, min(n, (b + 1) * rows_per_shard)))
             if table.column(POS).take(order).to_pylist() != expected:
                 raise MixDataError(f"shard {b}: rows missing or repeated after the join")
-            name = f"part-{b:05d}-of-{n_shards:05d}.parquet"
-            size = _write_shard(table, order, os.path.join(staging, name))
+            name = layout.part_name(b, n_shards)
+            size = _write_shard(table, order, layout.part_path(staging, None, b, n_shards))
             shards.append({"file": name, "rows": table.num_rows, "bytes": size})
         for shard in shards:
-            os.replace(os.path.join(staging, shard["file"]), os.path.join(out, shard["file"]))
+            storage.rename(storage.join(staging, shard["file"]), storage.join(out, shard["file"]))
         return shards
     finally:
         shutil.rmtree(work, ignore_errors=True)

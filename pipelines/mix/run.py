@@ -6,18 +6,15 @@ manifest is a finished mixture. A folder that already holds a mixture is refused
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import schemas
+from pipelines import layout, storage
 from pipelines.mix.join import write_shards
 from pipelines.mix.recipe import Recipe, RecipeError
 from pipelines.mix.select import Selection, realised, select
-
-MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -27,14 +24,14 @@ class MixResult:
 
 
 def prepare_out(out: str, overwrite: bool) -> None:
-    if os.path.exists(out) and not os.path.isdir(out):
+    if storage.exists(out) and not storage.isdir(out):
         raise RecipeError(f"--out {out} exists and is not a folder")
-    ours = [n for n in os.listdir(out) if n == MANIFEST or (n.startswith("part-") and n.endswith(".parquet"))] if os.path.isdir(out) else []
+    ours = [n for n in storage.listdir(out) if n == layout.MANIFEST or storage.matches(n, layout.PART_GLOB)]
     if ours and not overwrite:
         raise RecipeError(f"{out} already holds a mixture; pass --overwrite to replace it")
     for name in ours:
-        os.remove(os.path.join(out, name))
-    os.makedirs(out, exist_ok=True)
+        storage.remove(storage.join(out, name))
+    storage.makedirs(out)
 
 
 def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float]) -> dict[str, Any]:
@@ -70,8 +67,5 @@ def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
     shards = write_shards(sel.rows, out, recipe.rows_per_shard, recipe.think)
     t2 = time.perf_counter()
     manifest = build_manifest(recipe, sel, shards, {"select_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0})
-    tmp = os.path.join(out, f".{MANIFEST}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(manifest, f, indent=1, default=str)
-    os.replace(tmp, os.path.join(out, MANIFEST))
+    storage.write_json(layout.manifest_path(out), manifest, indent=1, default=str)
     return MixResult(out, manifest)

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from pipelines.validate.profile import Profile
+from pipelines.report.profile import DatasetProfile
 
 BLUE, ORANGE, GREY, RED = "#3b6ea5", "#e08a3c", "#8c8c8c", "#c0392b"
 
@@ -60,7 +60,7 @@ def _clipped(values: pd.Series, q: float = 0.995) -> tuple[pd.Series, str]:
     return values[values <= top], (f"; {beyond:,} above {top:.0f} not shown" if beyond else "")
 
 
-def task_mix(profile: Profile, manifest: Mapping[str, Any] | None):
+def task_mix(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     tasks, datasets = profile.counts.get("task"), profile.counts.get("dataset")
     if not tasks:
         return None
@@ -70,7 +70,7 @@ def task_mix(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def durations(profile: Profile, manifest: Mapping[str, Any] | None):
+def durations(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     videos = profile.group("videos")
     source = videos if not videos.empty else profile.group("sample_durations")
     if source.empty:
@@ -95,7 +95,7 @@ def durations(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def intervals(profile: Profile, manifest: Mapping[str, Any] | None):
+def intervals(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     iv = profile.group("intervals")
     if iv.empty:
         return None
@@ -118,7 +118,7 @@ def intervals(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def boxes(profile: Profile, manifest: Mapping[str, Any] | None):
+def boxes(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     bx = profile.group("boxes")
     if bx.empty:
         return None
@@ -135,7 +135,7 @@ def boxes(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def answers(profile: Profile, manifest: Mapping[str, Any] | None):
+def answers(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     ans = profile.group("answers")
     if ans.empty:
         return None
@@ -151,7 +151,7 @@ def answers(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def repairs_rejects(profile: Profile, manifest: Mapping[str, Any] | None):
+def repairs_rejects(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     if not manifest:
         return None
     repaired, rejected = manifest.get("repaired_by_reason") or {}, manifest.get("rejected_by_reason") or {}

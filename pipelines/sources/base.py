@@ -1,10 +1,12 @@
-"""What every adapter shares: the raw record, the draft it becomes, the reject, and file access.
+"""What every adapter shares: the raw record, the draft it becomes, the reject, and line reading.
 
-An adapter reads one raw format. `read(options)` yields `RawRecord`s (the record as found, joined with
-the side files it needs, plus where it came from); `draft(record)` turns one into a draft row: the
-`samples` columns it knows (task, video_key, query, labels, duration) and where its pixels are
-(`media`). Drafting is pure, so it runs in parallel; everything generic (whitespace, repairs, ids,
-checks) happens later in `pipelines.normalize`. A record that cannot be drafted raises `Rejected`.
+An adapter reads one raw format (files through `pipelines.storage`, so local paths and URLs alike).
+`read(options)` yields `RawRecord`s (the record as found, joined with the side files it needs, plus
+where it came from); `draft(record)` turns one into a draft row: the `samples` columns it knows (task,
+video_key, query, labels, duration) and where its pixels are (`media`: a `pipelines.video.media`
+`VideoFile` or `ImageSequence`). Drafting is pure, so it runs in parallel; everything generic
+(whitespace, repairs, ids, checks) happens later in `pipelines.normalize`. A record that cannot be
+drafted raises `Rejected`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
+
+from pipelines import storage
 
 Draft = dict[str, Any]
 
@@ -62,88 +66,9 @@ class Adapter:
     needs_videos: bool = True
 
 
-# ---- media references: how a draft says where its pixels are ------------------------------------
-
-VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".avi", ".mov", ".m4v")
-
-
-def video_media(*hints: str) -> dict[str, Any]:
-    """A video file, found under --videos by the first hint that exists (see `resolve_video`)."""
-    return {"kind": "video", "hints": [h for h in hints if h]}
-
-
-def image_media(paths: list[str], timestamps: list[float], fps: float, frame_count: int) -> dict[str, Any]:
-    """Frames of an image sequence (GOT-10k) shown at these times; the whole sequence has
-    `frame_count` images at `fps`."""
-    return {"kind": "images", "paths": list(paths), "timestamps": list(timestamps), "fps": fps,
-            "frame_count": frame_count}
-
-
-def resolve_video(videos_dir: str | None, hints: list[str]) -> str | None:
-    """The first existing file among the hints: as given, with a video extension, then by base name."""
-    if not videos_dir:
-        return None
-    tries: list[str] = []
-    for hint in hints:
-        rel = hint[2:] if hint.startswith("./") else hint
-        names = (os.path.basename(rel),) if os.path.isabs(rel) else (rel, os.path.basename(rel))
-        for name in names:
-            stem, ext = os.path.splitext(name)
-            tries.append(name)
-            if ext.lower() not in VIDEO_EXTENSIONS:
-                tries.extend(name + e for e in VIDEO_EXTENSIONS)
-    for rel in dict.fromkeys(tries):
-        path = os.path.join(videos_dir, rel)
-        if exists(path):
-            return path
-    return None
-
-
-# ---- file access: local paths or any Beam filesystem (gs://...) -----------------------------------
-
-
-def _is_remote(path: str) -> bool:
-    return "://" in path
-
-
-def exists(path: str) -> bool:
-    if not _is_remote(path):
-        return os.path.exists(path)
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems.exists(path)
-
-
-def open_binary(path: str) -> Any:
-    """A readable binary file object (local or remote)."""
-    if not _is_remote(path):
-        return open(path, "rb")
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems.open(path)
-
-
-def read_bytes(path: str) -> bytes:
-    if not _is_remote(path):
-        with open(path, "rb") as f:
-            return f.read()
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as f:
-        return f.read()
-
-
-def read_text(path: str) -> str:
-    return read_bytes(path).decode("utf-8-sig")
-
-
-def read_json(path: str) -> Any:
-    return json.loads(read_text(path))
-
-
 def text_lines(path: str) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line without its newline) for every line."""
-    for i, line in enumerate(io.StringIO(read_text(path)), start=1):
+    """(1-based line number, line without its newline) for every line (local or remote)."""
+    for i, line in enumerate(io.StringIO(storage.read_text(path)), start=1):
         yield i, line.rstrip("\r\n")
 
 

@@ -11,11 +11,12 @@ import io
 import os
 from typing import Iterator
 
+from pipelines import storage
 from pipelines.sources.base import (
-    Adapter, Draft, RawRecord, Rejected, SourceOptions, read_json, read_text, split_from_name, text_lines,
-    video_media,
+    Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines,
 )
 from pipelines.sources.registry import register_adapter
+from pipelines.video.media import VideoFile
 
 NAME = "charades-sta"
 
@@ -24,13 +25,13 @@ def load_durations(path: str) -> dict[str, float]:
     """Per-video seconds from charades.json ({vid: {duration}} or {vid: seconds}) or a csv (id + length)."""
     if path.lower().endswith(".csv"):
         out: dict[str, float] = {}
-        for row in csv.DictReader(io.StringIO(read_text(path))):
+        for row in csv.DictReader(io.StringIO(storage.read_text(path))):
             vid = row.get("id") or row.get("video_id") or row.get("video")
             secs = row.get("length") or row.get("duration")
             if vid and secs not in (None, ""):
                 out[vid.strip()] = float(secs)
         return out
-    data = read_json(path)
+    data = storage.read_json(path)
     return {
         vid: float(v["duration"] if isinstance(v, dict) else v)
         for vid, v in data.items()
@@ -73,7 +74,7 @@ def draft(rec: RawRecord) -> Draft:
         "query": sentence,
         "duration": rec.context.get("duration"),
         "span": span,
-        "media": video_media(vid),
+        "media": VideoFile.of(vid),
     }
 
 

@@ -22,10 +22,10 @@ import os
 import re
 from typing import Any, Iterator
 
-from pipelines.sources.base import (
-    Adapter, Draft, RawRecord, Rejected, SourceOptions, exists, image_media, read_text, split_from_name,
-)
+from pipelines import storage
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name
 from pipelines.sources.registry import register_adapter
+from pipelines.video.media import ImageSequence
 
 NAME = "got10k"
 FPS = 10.0
@@ -34,14 +34,14 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
 def _lines(path: str) -> list[str]:
-    return [ln.strip() for ln in read_text(path).splitlines() if ln.strip()] if exists(path) else []
+    return [ln.strip() for ln in storage.read_text(path).splitlines() if ln.strip()] if storage.exists(path) else []
 
 
 def read_meta(path: str) -> dict[str, str]:
-    if not exists(path):
+    if not storage.exists(path):
         return {}
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read_string(read_text(path))
+    parser.read_string(storage.read_text(path))
     return {k: v for s in parser.sections() for k, v in parser.items(s)}
 
 
@@ -128,6 +128,13 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
             )
 
 
+def sequence_media(seq: dict[str, Any], seq_dir: str, chosen: list[int]) -> ImageSequence:
+    """The chosen frames of a sequence folder, each shown at its index / FPS seconds."""
+    return ImageSequence(
+        tuple(os.path.join(seq_dir, seq["frames"][i]) for i in chosen), tuple(i / FPS for i in chosen), FPS, len(seq["frames"])
+    )
+
+
 def draft(rec: RawRecord) -> Draft:
     seq, seq_dir = rec.raw, rec.context["dir"]
     check_sequence(seq)
@@ -143,7 +150,7 @@ def draft(rec: RawRecord) -> Draft:
         "query": seq["meta"].get("object_class"),
         "duration": len(seq["frames"]) / FPS,
         "boxes": boxes,
-        "media": image_media([os.path.join(seq_dir, seq["frames"][i]) for i in chosen], [b["t"] for b in boxes], FPS, len(seq["frames"])),
+        "media": sequence_media(seq, seq_dir, chosen),
     }
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Mapping
 
-from pipelines.sources.base import Draft, RawRecord, Rejected, span_dict, split_from_name, video_media
+from pipelines.sources.base import Draft, RawRecord, Rejected, span_dict, split_from_name
+from pipelines.video.media import VideoFile
 
 DURATION_KEYS = ("duration", "video_duration")
 
@@ -60,5 +61,5 @@ def draft(rec: RawRecord, *video_hints: str) -> Draft:
         "query": raw["sentence"],
         "duration": raw["duration"],
         "span": span_dict(raw["timestamp"]),
-        "media": video_media(*(video_hints or (vid,))),
+        "media": VideoFile.of(*(video_hints or (vid,))),
     }

@@ -12,8 +12,10 @@ import json
 import os
 from typing import Iterator
 
-from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines, video_media
+import schemas
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, split_from_name, text_lines
 from pipelines.sources.registry import register_adapter
+from pipelines.video.media import VideoFile
 
 NAME = "jsonl"
 EXTRA_FIELDS = ("video",)
@@ -33,8 +35,6 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
 
 
 def draft(rec: RawRecord) -> Draft:
-    import schemas
-
     item = rec.raw
     if "json_error" in rec.context:
         raise Rejected("json_malformed", rec.context["json_error"])
@@ -46,7 +46,7 @@ def draft(rec: RawRecord) -> Draft:
         raise Rejected("column_unknown", f"columns {unknown} are not samples columns")
     out: Draft = {k: v for k, v in item.items() if k not in EXTRA_FIELDS}
     key = str(item.get("video_key") or "")
-    out["media"] = video_media(str(item.get("video") or ""), key)
+    out["media"] = VideoFile.of(str(item.get("video") or ""), key)
     return out
 
 

@@ -16,11 +16,12 @@ import io
 import os
 from typing import Any, Callable, Iterator, Mapping
 
+from pipelines import storage
 from pipelines.sources.base import (
-    Adapter, Draft, RawRecord, Rejected, SourceOptions, exists, read_json, read_text, span_dict,
-    split_from_name, video_media,
+    Adapter, Draft, RawRecord, Rejected, SourceOptions, span_dict, split_from_name,
 )
 from pipelines.sources.registry import register_adapter
+from pipelines.video.media import VideoFile
 
 NAME = "nextgqa"
 OPTION_COLUMNS = ("a0", "a1", "a2", "a3", "a4")
@@ -35,9 +36,9 @@ def side_files(annotations: tuple[str, ...], kind: str) -> list[str]:
 def load_map(annotations: tuple[str, ...]) -> dict[str, str]:
     """video id -> relative video path without extension, from the given or neighbouring map file."""
     paths = side_files(annotations, "map") or [
-        p for p in (os.path.join(os.path.dirname(c), MAP_NAME) for c in annotations if c.endswith(".csv")) if exists(p)
+        p for p in (os.path.join(os.path.dirname(c), MAP_NAME) for c in annotations if c.endswith(".csv")) if storage.exists(p)
     ]
-    return {str(k): str(v) for p in paths[:1] for k, v in read_json(p).items()}
+    return {str(k): str(v) for p in paths[:1] for k, v in storage.read_json(p).items()}
 
 
 def csv_records(
@@ -45,7 +46,7 @@ def csv_records(
 ) -> Iterator[RawRecord]:
     """One raw record per data row, keyed by its line (the header is line 1), with joined context."""
     split = split_from_name(path, split)
-    reader = csv.DictReader(io.StringIO(read_text(path)))
+    reader = csv.DictReader(io.StringIO(storage.read_text(path)))
     for row in reader:
         row = dict(row)
         yield RawRecord(dataset, os.path.basename(path), f"line {reader.line_num}", row, split, context(row))
@@ -74,8 +75,8 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
     for path in (p for p in opts.annotations if p.lower().endswith(".csv")):
         neighbour = os.path.join(os.path.dirname(path), f"gsub_{split_from_name(path, None)}.json")
         gsub: dict[str, Any] = {}
-        for g in given_gsub or ([neighbour] if exists(neighbour) else []):
-            gsub.update(read_json(g))
+        for g in given_gsub or ([neighbour] if storage.exists(neighbour) else []):
+            gsub.update(storage.read_json(g))
 
         def joined(row: dict[str, str], gsub: dict[str, Any] = gsub) -> dict[str, Any]:
             entry = gsub.get(row.get("video_id", "")) or {}
@@ -103,7 +104,7 @@ def draft(rec: RawRecord) -> Draft:
         "choices": choices,
         "answer_index": answer_index(row.get("answer") or "", choices),
         "spans": [span_dict(s) for s in spans],
-        "media": video_media(ctx.get("video_path") or "", vid),
+        "media": VideoFile.of(ctx.get("video_path") or "", vid),
     }
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, video_media
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions
+from pipelines.video.media import VideoFile
 from pipelines.sources.nextgqa import csv_records, load_map, options
 from pipelines.sources.registry import register_adapter
 
@@ -33,7 +34,7 @@ def draft(rec: RawRecord) -> Draft:
         "query": row.get("question"),
         "choices": options(row),
         "answer_index": int(answer),
-        "media": video_media(rec.context.get("video_path") or "", vid),
+        "media": VideoFile.of(rec.context.get("video_path") or "", vid),
     }
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator
 
+from pipelines import storage
 from pipelines.sources import got10k, grouped_grounding
 from pipelines.sources.base import (
-    Adapter, Draft, RawRecord, Rejected, SourceOptions, image_media, read_json, span_dict, split_from_name,
-    video_media,
+    Adapter, Draft, RawRecord, Rejected, SourceOptions, span_dict, split_from_name,
 )
+from pipelines.video.media import VideoFile
 from pipelines.sources.letters import letter_index, strip_letters
 from pipelines.sources.registry import register_adapter
 
@@ -32,7 +33,7 @@ BOX_AGREEMENT = 0.002  # the file rounds to 3 decimals
 
 def read(opts: SourceOptions) -> Iterator[RawRecord]:
     for path in opts.annotations:
-        data = read_json(path)
+        data = storage.read_json(path)
         if grouped_grounding.is_grouped(data):
             yield from grouped_grounding.records(data, NAME, path, opts.split)
             continue
@@ -56,7 +57,7 @@ def draft_grounded_qa(item: dict[str, Any]) -> Draft:
         "choices": choices,
         "answer_index": letter_index(str(item.get("answer", "")), len(choices)),
         "spans": [span_dict(s) for s in item["glue"]],
-        "media": video_media(str(item["video"]), vid),
+        "media": VideoFile.of(str(item["video"]), vid),
     }
 
 
@@ -75,7 +76,7 @@ def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
             "query": item.get("object"),
             "boxes": [{"t": k / got10k.FPS, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for k, b in enumerate(gt)],
             "repairs": ["box_times_assumed"],
-            "media": video_media(name),
+            "media": VideoFile.of(name),
         }
     if seq["groundtruth"]:
         got10k.check_sequence(seq)
@@ -94,8 +95,7 @@ def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
         "query": item.get("object"),
         "duration": len(seq["frames"]) / got10k.FPS,
         "boxes": boxes,
-        "media": image_media([os.path.join(context["dir"], seq["frames"][i]) for i in chosen], [b["t"] for b in boxes], got10k.FPS, len(seq["frames"])
-        ),
+        "media": got10k.sequence_media(seq, context["dir"], chosen),
     }
 
 

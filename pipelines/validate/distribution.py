@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from pipelines.validate.profile import Profile
+from pipelines.report.profile import DatasetProfile
 from pipelines.validate.spec import CheckTable, Expect, between
 from pipelines.validate.suite import POLICY_REPAIRS
 
@@ -39,7 +39,7 @@ class Thresholds:
         return cls(**{k: (int if known[k] in ("int", int) else float)(v) for k, v in overrides.items()})
 
 
-def dataset_checks(profile: Profile, manifest: Mapping[str, Any] | None, th: Thresholds) -> tuple[CheckTable, pd.DataFrame, list[str]]:
+def dataset_checks(profile: DatasetProfile, manifest: Mapping[str, Any] | None, th: Thresholds) -> tuple[CheckTable, pd.DataFrame, list[str]]:
     """(the check table, its one-row frame, notes on what was not checked)."""
     row: dict[str, Any] = {DATASET: "all"}
     exps: list[Expect] = []

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import schemas
 from pipelines.normalize import SPAN_END_CLIPPED, SPAN_START_CLIPPED
 from pipelines.validate.labels import LABEL_CHECKS
-from pipelines.validate.profile import Profile
+from pipelines.report.profile import DatasetProfile
 from pipelines.validate.spec import CheckTable, in_set, not_null
 from schemas.checks import BASE_REQUIRED
 
@@ -68,7 +68,7 @@ def _declared(t: pa.Table) -> list[str]:
 
 
 def sample_frames(
-    t: pa.Table, duplicated: Collection[str], video_keys: Collection[str] | None, profile: Profile
+    t: pa.Table, duplicated: Collection[str], video_keys: Collection[str] | None, profile: DatasetProfile
 ) -> dict[str, pd.DataFrame]:
     """Check frames (by check table name) of one batch of `samples` rows; feeds the profile too."""
     ids = t.column("sample_id").to_pylist()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from train.data import Prefetcher, decode_frames, decode_row, iter_rows, shard_files
-from train.toy import toy_frames, toy_row, write_shard, write_toy_shards
+from train.synthetic_training_shards import toy_frames, toy_row, write_shard, write_toy_shards
 
 
 @pytest.fixture(scope="module")

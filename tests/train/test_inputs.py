@@ -12,7 +12,7 @@ from train.data import decode_row
 from train.inputs import VIDEO_KEYS, chat_messages, collate_prompts, device_pixels, encode_example
 from train.model import load_model, load_processor
 from train.rollout import completion_logprobs, completion_mask, generate, sampling_config, vision_token_ids
-from train.toy import toy_row
+from train.synthetic_training_shards import toy_row
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,18 @@ import sys
 import threading
 import time
 
+from pipelines import storage
+from pipelines.ingest import IngestConfig, progress
+from pipelines.normalize import RepairPolicy
+from pipelines.sources import adapter_names
+from pipelines.sources.base import SourceOptions
+from pipelines.video.worker import machine_cores
+from vrft.commands.validate import print_result
 from vrft.errors import UserError
+from vrft.table import print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from pipelines.sources import adapter_names
-
     p = sub.add_parser(
         "ingest",
         help="raw dataset -> validated Parquet shards (Apache Beam)",
@@ -45,12 +51,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--video-timeout", type=float, default=120.0, metavar="S", help="seconds per video before its decoder is killed")
     g.add_argument("--videos-per-part", type=int, default=64, metavar="N", help="videos per videos/ file (the resume unit)")
     g.add_argument("--label-shards", type=int, default=1, metavar="N", help="files per label table")
+    w = p.add_argument_group("how much of the machine decoding uses (speed only: the output is the same)")
+    w.add_argument("--decode-workers", type=_positive, metavar="N",
+                   help=f"decoder processes, videos decoded at a time (default: the machine's cores, {machine_cores()} here)")
+    w.add_argument("--image-threads", type=_positive, metavar="N",
+                   help=f"images of a frame sequence read at a time (default: the machine's cores, {machine_cores()} here)")
     p.set_defaults(func=run, pass_through=True)
 
 
-NOISE = (
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+NOISE = (  # what Beam says about a missing Google Cloud install, which local runs do not need
     "apitools not found",                  # on import, without Beam's GCP extras
-    "requested in with_outputs() but not",  # tagged outputs without type hints (ours are documented)
     "Unable to check soft delete policy",   # GCS bucket checks, without the GCP extras
 )
 
@@ -62,8 +79,6 @@ def _quiet_beam() -> None:
 
 
 def _progress(stop: threading.Event, interval: float) -> None:
-    from pipelines.ingest import progress
-
     t0 = time.perf_counter()
     tty = sys.stderr.isatty()
     while not stop.wait(interval):
@@ -76,8 +91,6 @@ def _progress(stop: threading.Event, interval: float) -> None:
 
 
 def _summary(result) -> None:
-    from vrft.table import print_table
-
     m, t = result.manifest, result.manifest["timings"]
     rows = [[k, v] for k, v in m["counts"].items()]
     rows += [[f"  repaired: {k}", v] for k, v in m["repaired_by_reason"].items()]
@@ -92,11 +105,7 @@ def _summary(result) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _quiet_beam()
-    from pipelines.ingest import IngestConfig, run_ingest
-    from pipelines.ingest import progress
-    from pipelines.ingest.run import IngestError
-    from pipelines.normalize import RepairPolicy
-    from pipelines.sources.base import SourceOptions
+    from pipelines.ingest.run import IngestError, run_ingest  # Apache Beam: seconds to import, for ingest only
 
     frame_policy = {
         k: v
@@ -114,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         video_timeout_s=args.video_timeout,
         videos_per_part=args.videos_per_part,
         label_shards=args.label_shards,
+        decode_workers=args.decode_workers,
+        image_threads=args.image_threads,
     )
     progress.reset()
     stop = threading.Event()
@@ -146,11 +157,10 @@ def run(args: argparse.Namespace) -> int:
 
 def validate_output(out: str) -> int:
     """`vrft validate OUT` on what was just written: 1 when the dataset fails its checks."""
-    if "://" in out:
+    if storage.is_remote(out):
         print(f"note: {out} is remote; run `vrft validate` on a local copy to check it")
         return 0
-    from pipelines.validate import validate_dataset
-    from vrft.commands.validate import print_result
+    from pipelines.validate import validate_dataset  # pandas and Great Expectations: loaded to validate only
 
     result = validate_dataset(out)
     print_result(result)

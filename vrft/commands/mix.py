@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from vrft.errors import UserError
+from vrft.table import print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def print_manifest(m: dict[str, Any], out: str) -> None:
-    from vrft.table import print_table
-
     rows = []
     for s in m["sources"]:
         dropped = ", ".join(f"{k} {v}" for k, v in s["dropped"].items()) or "-"
@@ -41,7 +40,7 @@ def print_manifest(m: dict[str, Any], out: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.ingested import NotIngested
+    from pipelines.ingested import NotIngested  # polars and pyarrow's readers: half a second, for mix only
     from pipelines.mix import RecipeError, load_recipe, run_mix
     from pipelines.mix.join import MixDataError
 

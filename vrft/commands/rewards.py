@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
+from rewards import get_profile, score_batch
+from schemas import check_labels, get_task
 from vrft.errors import UserError
+from vrft.table import print_table
 
 HELP = """Each input line is {"completion": "...", <label fields>, "duration": <s>}, e.g.
   temporal_grounding: {"completion": "...", "span": {"start": 1.8, "end": 9.4}, "duration": 30.0}
@@ -47,8 +50,6 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def _parse_line(raw: str, task: Any) -> tuple[str, dict[str, Any]]:
     """(completion, truth) or ValueError naming what is wrong."""
-    from schemas import check_labels
-
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as err:
@@ -67,9 +68,6 @@ def _parse_line(raw: str, task: Any) -> tuple[str, dict[str, Any]]:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from rewards import get_profile, score_batch
-    from schemas import get_task
-
     try:
         task = get_task(args.task)
         get_profile(args.profile)
@@ -103,8 +101,6 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def _summary(task: str, profile: str, sums: dict[str, float], scored: int, bad: int) -> None:
-    from vrft.table import print_table
-
     rows = [(name, total / scored if scored else 0.0) for name, total in sums.items()]
     print_table(
         f"{task} · profile {profile} · {scored} scored, {bad} malformed",

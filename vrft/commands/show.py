@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # pyarrow.dataset and matplotlib take about a second to import: only when a sample is drawn
     from pipelines.sample_sheet import SampleNotFound, load_sample, render_sample
 
     if not args.dir.exists():

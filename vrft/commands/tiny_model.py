@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from train.tiny_model import save_tiny_model
 from vrft.errors import UserError
 
 
@@ -22,15 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder")
     if args.vocab_size < 300:
         raise UserError("--vocab-size must be >= 300 (256 bytes + special tokens + merges)")
-    from train.tiny_model import save_tiny_model
-    from transformers import AutoConfig
+    from transformers import AutoConfig  # seconds to import: only when a model is made
 
     save_tiny_model(out, seed=args.seed, vocab_size=args.vocab_size)
     cfg = AutoConfig.from_pretrained(out)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from train.checkpoint import STATE, latest_checkpoint
+from train.config import ConfigError, load_config
+from train.data import shard_files
 from vrft.errors import UserError
 
 
@@ -24,23 +28,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from train.config import ConfigError, load_config
-
     try:
         cfg = load_config(args.config, args.overrides)
     except ConfigError as err:
         raise UserError(str(err)) from None
     check_paths(cfg)
-    from train.trainer import run_training
+    from train.trainer import run_training  # torch and transformers: seconds to import, for training only
 
     resume = Path(args.resume_from) if args.resume_from else args.resume
-    if args.resume_from and not (resume / "trainer_state.json").is_file():
-        raise UserError(f"--resume-from {resume}: not a complete checkpoint (no trainer_state.json)")
+    if args.resume_from and not (resume / STATE).is_file():
+        raise UserError(f"--resume-from {resume}: not a complete checkpoint (no {STATE})")
     if args.resume:
-        from train.checkpoint import latest_checkpoint
-
         if latest_checkpoint(Path(cfg.run.out)) is None:
             raise UserError(f"--resume: no checkpoint under {Path(cfg.run.out) / 'checkpoints'}")
     summary = run_training(cfg, resume=resume)
@@ -57,10 +55,6 @@ def run(args: argparse.Namespace) -> int:
 
 def check_paths(cfg) -> None:
     """The model folder (or a hub id like Org/Name) and the shards must exist before anything loads."""
-    from pathlib import Path
-
-    from train.data import shard_files
-
     model = Path(cfg.model.path)
     looks_local = model.is_absolute() or cfg.model.path.startswith(".") or len(model.parts) != 2
     if model.exists() or looks_local:

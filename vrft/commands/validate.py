@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from vrft.errors import UserError
+from vrft.table import print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,8 +35,6 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 
 def print_result(result: Any) -> None:
-    from vrft.table import print_table
-
     by_table: dict[str, list[int]] = {}
     for c in result.checks:
         counts = by_table.setdefault(c["table"], [0, 0])
@@ -54,6 +53,7 @@ def print_result(result: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # pandas, pyarrow's readers and Great Expectations load in seconds: only when validating
     from pipelines.ingested import NotIngested
     from pipelines.validate import Thresholds, validate_dataset
 
