@@ -1,6 +1,6 @@
 """The dataset report: plots a person would rather look at than read, beside the GX Data Docs.
 
-`write_report` renders one PNG per figure in `plots.FIGURES` that applies to the dataset and an
+`write_dataset_report` renders one PNG per registered figure (`plots`) that applies to the dataset and an
 index.html with the verdict, the failing checks (column, rows), the notes, the plots and links to
 the Data Docs and summary.json.
 """
@@ -11,6 +11,7 @@ import html
 import os
 from typing import Any, Mapping
 
+from pipelines.report.plots import figures
 from pipelines.validate.profile import Profile
 
 INDEX = "index.html"
@@ -23,18 +24,16 @@ def render_figures(profile: Profile, manifest: Mapping[str, Any] | None, out_dir
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pipelines.report.plots import FIGURES
-
     written = []
-    for name, (title, make) in FIGURES.items():
-        fig = make(profile, manifest)
+    for name, figure in figures():
+        fig = figure.make(profile, manifest)
         if fig is None:
             continue
         fig.tight_layout()
         path = os.path.join(out_dir, f"{name}.png")
         fig.savefig(path, dpi=100)
         plt.close(fig)
-        written.append((title, os.path.basename(path)))
+        written.append((figure.title, os.path.basename(path)))
     return written
 
 
@@ -50,7 +49,7 @@ def _rows(checks: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def write_report(profile: Profile, manifest: Mapping[str, Any] | None, result: Any) -> str:
+def write_dataset_report(profile: Profile, manifest: Mapping[str, Any] | None, result: Any) -> str:
     """Write the PNGs and index.html into `result.report_dir`; returns the index path."""
     out_dir = result.report_dir
     figures = render_figures(profile, manifest, out_dir)

@@ -23,6 +23,7 @@ from pipelines.validate.profile import Profile
 from pipelines.validate.suite import sample_frames, sample_tables
 from pipelines.validate.videos import COLUMNS as VIDEO_COLUMNS
 from pipelines.validate.videos import VIDEOS, video_frame, video_table
+from schemas.coverage import check_coverage
 
 SUMMARY = "summary.json"
 VIDEO_BATCH = 16     # videos (with their frames) read at a time
@@ -74,7 +75,10 @@ def validate_dataset(
     chunk_rows: int = 50_000,
 ) -> ValidationResult:
     """Validate the ingestion folder `root`; write GX Data Docs, the report and summary.json to `report_dir`."""
+    from pipelines.report import write_dataset_report  # here, not at the top: the report reads validate's Profile
     from pipelines.validate.gx import GxRunner
+
+    check_coverage()  # every declared task's label types have their checks and plots (or are exempt)
 
     ds = Ingested.open(root)
     report_dir = report_dir or os.path.join(ds.root, "report")
@@ -129,9 +133,7 @@ def validate_dataset(
         root=ds.root, report_dir=report_dir, success=all(c["success"] for c in checks), checks=checks,
         notes=notes, docs=docs,
     )
-    from pipelines.report import write_report
-
-    result.report = write_report(profile, ds.manifest, result)
+    result.report = write_dataset_report(profile, ds.manifest, result)
     result.summary = os.path.join(report_dir, SUMMARY)
     tmp = os.path.join(report_dir, f".{SUMMARY}.tmp")
     with open(tmp, "w") as f:
