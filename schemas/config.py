@@ -37,7 +37,8 @@ class ConfigError(ValueError):
     def __init__(self, message: str, key: str = "") -> None:
         self.message, self.key = message, key
         # "x must be >= 2" reads as a sentence; other messages follow "x: "
-        super().__init__(message if not key else f"{key} {message}" if message.startswith(("must ", "is ")) else f"{key}: {message}")
+        sentence = message.startswith(("must ", "is "))
+        super().__init__(message if not key else f"{key} {message}" if sentence else f"{key}: {message}")
 
     def under(self, path: str) -> "ConfigError":
         """The same error seen from the section at `path`."""
@@ -162,7 +163,8 @@ def _check_value(value: Any, where: str, meta: Mapping[str, Any]) -> None:
                 raise ConfigError(f"must be one of {known}, got {v!r}{why}", where)
     low, high, above = meta.get("min"), meta.get("max"), meta.get("above")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if (low is not None and value < low) or (high is not None and value > high) or (above is not None and value <= above):
+        below = (low is not None and value < low) or (above is not None and value <= above)
+        if below or (high is not None and value > high):
             raise ConfigError(f"must be {_bounds(low, high, above)}, got {value!r}{why}", where)
 
 

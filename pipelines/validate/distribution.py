@@ -24,7 +24,8 @@ DATASET = "dataset"
 @dataclass(frozen=True)
 class Thresholds:
     config_item: ClassVar[str] = "threshold"
-    max_repaired_share: float = setting(0.25, min=0, max=1)       # of written rows, by the repair policy (Charades-STA: ~15% clipped)
+    # of written rows, by the repair policy (Charades-STA: ~15% clipped)
+    max_repaired_share: float = setting(0.25, min=0, max=1)
     max_rejected_share: float = setting(0.25, min=0, max=1)       # of input records
     min_span_fraction_median: float = setting(0.01, min=0, max=1)  # median interval length / video duration
     max_span_fraction_median: float = setting(0.9, min=0, max=1)

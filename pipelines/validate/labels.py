@@ -2,8 +2,9 @@
 
 A registry keyed by label type name, like reward components: a new label type registers its checks
 here or declares itself exempt (`LabelType.exempt["validation checks"]`); the start-up check
-(`schemas.coverage`) refuses a task whose label type does neither. Check columns are named after the shard column they come from ("span.end",
-"boxes.x1", "choices.count"), so a failure names the column a person would look at.
+(`schemas.coverage`) refuses a task whose label type does neither. Check columns are named after the
+shard column they come from ("span.end", "boxes.x1", "choices.count"), so a failure names the column a
+person would look at.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 For every declared task: its required columns present (the base columns, each label column, the
 duration when a label is checked against it), every row passing the declaration's own record check
 (`schemas.check_record`, which covers label types without column checks), and one table per label
-type from the `labels` registry (exempt label types are left to the record check). Across tasks: known task names, sample ids unique over the whole
-dataset, every sample's video present in videos/.
+type from the `labels` registry (exempt label types are left to the record check). Across tasks: known
+task names, sample ids unique over the whole dataset, every sample's video present in videos/.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The videos table's checks: frames as the model will see them, and the JPEGs really decode.
 
-Sizes: both sides on the grid of the row's own frame policy (`plan.factor`, 28 by default); per-frame pixels within [plan.min_pixels, cap] where cap =
-min(plan.max_pixels, plan.total_pixels * 2 / n) for n frames rounded up to even (the model counts two
-frames per temporal patch), the frame policy of DESIGN.md. Timestamps: as many as frames, ascending,
+Sizes: both sides on the grid of the row's own frame policy (`plan.factor`, 28 by default); per-frame
+pixels within [plan.min_pixels, cap] where cap = min(plan.max_pixels, plan.total_pixels * 2 / n) for n
+frames rounded up to even (the model counts two frames per temporal patch), the frame policy of DESIGN.md. Timestamps: as many as frames, ascending,
 inside [0, duration]. JPEGs: every frame's header is read (its size must match the stored size) and
 the first and last frame of each video are fully decoded: a truncated or foreign file shows up
 without paying for decoding every frame.
