@@ -34,7 +34,7 @@ def jpeg(width: int, height: int, video: int, frame: int) -> bytes:
 def plan(frame_pixels: int) -> dict[str, Any]:
     """A frame policy whose budgets these small frames satisfy."""
     return {"target_fps": 2.0, "min_frames": 2, "max_frames": 768, "min_pixels": 28 * 28,
-            "max_pixels": frame_pixels * 4, "total_pixels": frame_pixels * 256}
+            "max_pixels": frame_pixels * 4, "total_pixels": frame_pixels * 256, "factor": 28, "jpeg_quality": 90}
 
 
 def make_videos(n: int, n_frames: int = 4, size: tuple[int, int] = (56, 56), seed: int = 0, prefix: str = "vid") -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping, Sequence
 
-from rewards.scoring import score_batch
+from rewards.scoring import score_mixed
 
 
 def _truth(value: Any) -> dict[str, Any]:
@@ -28,16 +28,7 @@ def _text(completion: Any) -> str:
 
 
 def _score_rows(completions: Sequence[Any], truths: Sequence[dict[str, Any]], profile: str) -> list[dict[str, float]]:
-    """Score a mixed-task batch, keeping the input order."""
-    out: list[dict[str, float]] = [{} for _ in completions]
-    by_task: dict[str, list[int]] = {}
-    for i, t in enumerate(truths):
-        by_task.setdefault(t["task"], []).append(i)
-    for task, idx in by_task.items():
-        scores = score_batch(task, [_text(completions[i]) for i in idx], [truths[i] for i in idx], profile)
-        for k, i in enumerate(idx):
-            out[i] = scores.row(k)
-    return out
+    return score_mixed([t["task"] for t in truths], [_text(c) for c in completions], truths, profile)
 
 
 def _columns_truths(columns: Mapping[str, Any]) -> list[dict[str, Any]]:

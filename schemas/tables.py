@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from schemas.label_type import label_types
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the videos plan holds the whole frame policy (factor, jpeg_quality)
 VERSION_KEY = b"vrft.schema_version"
 TABLE_KEY = b"vrft.table"
 
@@ -31,6 +31,8 @@ _SAMPLE_TAIL = [
     pa.field("repairs", pa.list_(pa.string())),           # repairs applied, e.g. "span_end_clipped"
 ]
 
+# The frame policy a video was planned with, whole (pipelines.video.policy.FramePolicy): validation
+# checks the frames against the policy of their own row.
 PLAN_TYPE = pa.struct(
     [
         ("target_fps", pa.float64()),
@@ -39,6 +41,8 @@ PLAN_TYPE = pa.struct(
         ("min_pixels", pa.int64()),       # per frame
         ("max_pixels", pa.int64()),       # per frame
         ("total_pixels", pa.int64()),     # per video, counted as the model counts (2 frames per patch)
+        ("factor", pa.int32()),           # frame sides are multiples of it (28: 14-pixel patches, 2x2 merge)
+        ("jpeg_quality", pa.int32()),
     ]
 )
 

@@ -36,3 +36,24 @@ def test_trl_reward_mixed_tasks_keep_order():
     assert fmt.__name__ == "vrft_format"
     with pytest.raises(KeyError, match="reward_model"):
         trl_reward()(["p"], ["c"], other=[1])
+
+
+def test_score_mixed_scores_each_task_once_and_keeps_order():
+    from rewards import score_batch, score_mixed
+
+    qa, tg = ground_truth(QA), ground_truth(ROW)
+    tasks = ["video_qa", "temporal_grounding", "video_qa"]
+    completions = ["<think>t</think><answer>D</answer>", "<think>a</think><answer>3.40 to 10.50</answer>", "no"]
+    rows = score_mixed(tasks, completions, [qa, tg, qa], weights={"temporal_grounding": {"iou": 2.0}})
+    assert rows == [{"format": 1.0, "accuracy": 1.0, "total": 2.0}, {"format": 1.0, "iou": 1.0, "total": 3.0},
+                    {"format": 0.0, "accuracy": 0.0, "total": 0.0}]
+    calls = []
+
+    def counted(task, completions, truths, **kw):
+        calls.append((task, len(completions)))
+        return score_batch(task, completions, truths, **kw)
+
+    assert score_mixed(tasks, completions, [qa, tg, qa], score=counted)[1]["total"] == 2.0
+    assert calls == [("video_qa", 2), ("temporal_grounding", 1)]
+    with pytest.raises(ValueError, match="3 tasks, 2 completions"):
+        score_mixed(tasks, completions[:2], [qa, tg, qa])

@@ -38,7 +38,7 @@ def test_built_in_rows_are_valid_and_round_trip_through_parquet(tmp_path):
     table = pa.Table.from_pylist([GQA_ROW, TRACK_ROW], schema=schemas.samples_schema())
     pq.write_table(table, tmp_path / "s.parquet")
     back = pq.read_table(tmp_path / "s.parquet")
-    assert schemas.schema_version(back.schema.metadata) == "1"
+    assert schemas.schema_version(back.schema.metadata) == schemas.SCHEMA_VERSION == "2"
     rows = back.to_pylist()
     assert rows[0]["spans"] == GQA_ROW["spans"] and rows[1]["boxes"] == TRACK_ROW["boxes"]
     assert check_record(rows[0]) == [] and check_record(rows[1]) == []

@@ -20,7 +20,7 @@ import pytest
 from pipelines import synthetic_ingested as synthetic
 from pipelines.validate import Thresholds
 from pipelines.validate.distribution import dataset_checks
-from pipelines.validate.labels import LABEL_CHECKS
+from pipelines.validate.labels import label_checks
 from pipelines.report.profile import DatasetProfile, Reservoir
 from tests.conftest import ROOT
 
@@ -119,7 +119,7 @@ def test_corrupted_dataset_fails_naming_columns_and_rows(corrupted):
     assert declared["examples"] == [by_task["temporal_grounding"][0]]
     # videos are named by key
     assert failing(summary, "videos", "timestamps.step_min")["examples"] == ["vid000003"]
-    assert failing(summary, "videos", "frame_width % 28")["examples"] == ["vid000004"]
+    assert failing(summary, "videos", "frame_width % plan.factor")["examples"] == ["vid000004"]
     assert failing(summary, "videos", "frames.jpeg")["examples"] == ["vid000005"]
     # distribution checks catch what no single row shows
     assert failing(summary, "dataset", "video_qa.answer_top_share")
@@ -137,7 +137,7 @@ def test_only_the_corrupted_things_fail(corrupted):
         ("tracking.boxtrack", "boxes.x1"), ("tracking", "declared_check"),
         ("samples", "sample_id.duplicated"), ("samples", "video_key.in_videos"),
         ("grounded_qa.choice", "choices.count vs answer_index"), ("grounded_qa", "declared_check"),
-        ("videos", "timestamps.step_min"), ("videos", "frame_width % 28"), ("videos", "frames.jpeg"),
+        ("videos", "timestamps.step_min"), ("videos", "frame_width % plan.factor"), ("videos", "frames.jpeg"),
         ("dataset", "video_qa.answer_top_share"), ("dataset", "rejected_share"),
     }
     assert failed == expected
@@ -179,12 +179,12 @@ def test_labels_flatten_nested_columns_with_positions():
                                                        {"t": 1.5, "x0": 0.0, "y0": 0.0, "x1": 1.0, "y1": 1.0}]},
     ]
     schema = pa.schema([schemas.samples_schema().field(n) for n in ("sample_id", "duration", "boxes")])
-    f = LABEL_CHECKS["boxtrack"].frame(pa.Table.from_pylist(rows, schema=schema))
+    f = label_checks("boxtrack").frame(pa.Table.from_pylist(rows, schema=schema))
     assert f["sample_id"].tolist() == ["a", "a", "c", "c"]
     assert f["boxes.index"].tolist() == [0, 1, 0, 1]
     dt = f["boxes.dt"].tolist()
     assert np.isnan(dt[0]) and dt[1] == 1.0 and np.isnan(dt[2]) and dt[3] == -0.5   # never across tracks
-    prof = LABEL_CHECKS["boxtrack"].profile(f)["boxes"]
+    prof = label_checks("boxtrack").profile(f)["boxes"]
     assert prof["area"].round(6).tolist() == [0.01, 0.01, 1.0, 1.0]
     assert np.isclose(prof["motion"].iloc[1], 0.1) and np.isnan(prof["motion"].iloc[2])
 

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+import schemas
 from train.data import Example
 from train.patches import PixelSpec, video_pixels
 
@@ -44,8 +45,6 @@ class PromptInputs:
 
 def chat_messages(messages: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
     """Turn the shard's string messages into content parts: the video placeholder becomes a video part."""
-    import schemas
-
     out = []
     for msg in messages:
         text = msg["content"]
@@ -122,8 +121,6 @@ def processor_inputs(processor, example: Example) -> dict[str, torch.Tensor]:
 def check_against_processor(processor) -> None:
     """Encode a small synthetic video (odd frame count, non-square, 0.7 fps) both ways; raise if the
     fast path's tokens, grid, time or pixels differ from the processor's (a few ms, at start-up)."""
-    import schemas
-
     factor = PixelSpec.of(processor.video_processor).grid_factor
     frames = np.random.default_rng(0).integers(0, 256, size=(3, 2 * factor, 3 * factor, 3), dtype=np.uint8)
     example = Example(

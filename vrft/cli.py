@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+from schemas import check_coverage
 from vrft import __version__
 from vrft.errors import UserError
 
@@ -41,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_registries() -> None:
+    """The start-up check: every declared task's label types have a reward component in every profile that
+    claims the task, validation checks and report plots (or an exemption), before any command does work."""
+    # the registries load here, not at the top: the validation and report ones bring pandas, which
+    # `vrft --help` does without
+    import pipelines.report.plots  # noqa: F401
+    import pipelines.validate.labels  # noqa: F401
+    import rewards  # noqa: F401
+
+    check_coverage()
+
+
 def main(argv: list[str] | None = None) -> int:
     # library chatter (model-loading progress bars, info logs) off unless the user asks for it
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -54,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    check_registries()
     try:
         return int(args.func(args) or 0)
     except UserError as err:

@@ -1,18 +1,24 @@
 """The report's figures, one PNG per question a person asks of a dataset (matplotlib, Agg backend).
 
 Each function takes the profile (and the manifest) and returns a figure, or None when the dataset has
-nothing to show for it (no spans, no boxes...), so the report lists only what applies.
+nothing to show for it (no spans, no boxes...), so the report lists only what applies. Figures are a
+registry; each names the label types it draws, and the start-up check (`schemas.coverage`) refuses a
+task whose label type no figure draws (unless the label type is exempt from "report plots").
 """
 
 from __future__ import annotations
 
 import string
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+import schemas
 from pipelines.report.profile import DatasetProfile
+from schemas.coverage import Requirement, require
+from schemas.registry import Registry
 
 BLUE, ORANGE, GREY, RED = "#3b6ea5", "#e08a3c", "#8c8c8c", "#c0392b"
 
@@ -169,11 +175,34 @@ def repairs_rejects(profile: DatasetProfile, manifest: Mapping[str, Any] | None)
     return fig
 
 
-FIGURES = {
-    "tasks": ("Task mix", task_mix),
-    "durations": ("Video durations", durations),
-    "intervals": ("Span lengths and positions", intervals),
-    "boxes": ("Box sizes and motion", boxes),
-    "answers": ("Answer-letter balance", answers),
-    "repairs_rejects": ("Repairs and rejects by reason", repairs_rejects),
-}
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    make: Callable[[DatasetProfile, Mapping[str, Any] | None], Any]   # a matplotlib figure, or None: nothing to show
+    labels: tuple[str, ...] = ()                               # the label types it draws (none: the whole dataset)
+
+
+_FIGURES: Registry[Figure] = Registry("report figure")
+
+
+def register_figure(name: str, figure: Figure) -> Figure:
+    return _FIGURES.add(name, figure)
+
+
+figures = _FIGURES.items  # (name, figure) in registration order
+unregister_figure = _FIGURES.remove
+
+
+def _undrawn(task: schemas.Task, part: schemas.AnswerPart) -> str | None:
+    drawn = any(part.label in f.labels for f in _FIGURES.values())
+    return None if drawn else "no report plot (pipelines.report.plots)"
+
+
+require(Requirement("report plots", _undrawn))
+
+register_figure("tasks", Figure("Task mix", task_mix))
+register_figure("durations", Figure("Video durations", durations))
+register_figure("intervals", Figure("Span lengths and positions", intervals, labels=("span", "spanset")))
+register_figure("boxes", Figure("Box sizes and motion", boxes, labels=("boxtrack",)))
+register_figure("answers", Figure("Answer-letter balance", answers, labels=("choice",)))
+register_figure("repairs_rejects", Figure("Repairs and rejects by reason", repairs_rejects))

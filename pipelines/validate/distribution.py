@@ -8,35 +8,35 @@ Shares computed from fewer than `min_rows` rows are not checked (a note says so)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
 
 import pandas as pd
 
 from pipelines.report.profile import DatasetProfile
 from pipelines.validate.spec import CheckTable, Expect, between
 from pipelines.validate.suite import POLICY_REPAIRS
+from schemas.config import load, setting
 
 DATASET = "dataset"
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    max_repaired_share: float = 0.25       # of written rows, by the repair policy (Charades-STA: ~15% clipped)
-    max_rejected_share: float = 0.25       # of input records
-    min_span_fraction_median: float = 0.01  # median interval length / video duration
-    max_span_fraction_median: float = 0.9
-    max_whole_video_share: float = 0.5     # intervals covering >= 98% of their video
-    max_answer_share: float = 0.6          # the most common answer position
-    min_rows: int = 50
+    config_item: ClassVar[str] = "threshold"
+    # of written rows, by the repair policy (Charades-STA: ~15% clipped)
+    max_repaired_share: float = setting(0.25, min=0, max=1)
+    max_rejected_share: float = setting(0.25, min=0, max=1)       # of input records
+    min_span_fraction_median: float = setting(0.01, min=0, max=1)  # median interval length / video duration
+    max_span_fraction_median: float = setting(0.9, min=0, max=1)
+    max_whole_video_share: float = setting(0.5, min=0, max=1)     # intervals covering >= 98% of their video
+    max_answer_share: float = setting(0.6, min=0, max=1)          # the most common answer position
+    min_rows: int = setting(50, min=1)
 
     @classmethod
     def with_overrides(cls, overrides: Mapping[str, str]) -> "Thresholds":
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(overrides) - set(known))
-        if unknown:
-            raise ValueError(f"unknown threshold(s) {', '.join(unknown)}; known: {', '.join(known)}")
-        return cls(**{k: (int if known[k] in ("int", int) else float)(v) for k, v in overrides.items()})
+        """Thresholds with `name -> value` overrides (values as typed on a command line)."""
+        return load(cls, overrides=[f"{k}={v}" for k, v in overrides.items()])
 
 
 def dataset_checks(profile: DatasetProfile, manifest: Mapping[str, Any] | None, th: Thresholds) -> tuple[CheckTable, pd.DataFrame, list[str]]:

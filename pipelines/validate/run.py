@@ -18,12 +18,13 @@ import pyarrow.compute as pc
 
 from pipelines import storage
 from pipelines.ingested import Ingested
-from pipelines.report import write_report
+from pipelines.report import write_dataset_report
 from pipelines.report.profile import DatasetProfile
 from pipelines.validate.distribution import Thresholds, dataset_checks
 from pipelines.validate.suite import sample_frames, sample_tables
 from pipelines.validate.videos import COLUMNS as VIDEO_COLUMNS
 from pipelines.validate.videos import VIDEOS, video_frame, video_table
+from schemas.coverage import check_coverage
 
 SUMMARY = "summary.json"
 VIDEO_BATCH = 16     # videos (with their frames) read at a time
@@ -76,6 +77,8 @@ def validate_dataset(
 ) -> ValidationResult:
     """Validate the ingestion folder `root`; write GX Data Docs, the report and summary.json to `report_dir`."""
     from pipelines.validate.gx import GxRunner  # Great Expectations takes seconds to import: only when validating
+
+    check_coverage()  # every declared task's label types have their checks and plots (or are exempt)
 
     ds = Ingested.open(root)
     report_dir = report_dir or os.path.join(ds.root, "report")
@@ -130,6 +133,6 @@ def validate_dataset(
         root=ds.root, report_dir=report_dir, success=all(c["success"] for c in checks), checks=checks,
         notes=notes, docs=docs,
     )
-    result.report = write_report(profile, ds.manifest, result)
+    result.report = write_dataset_report(profile, ds.manifest, result)
     result.summary = storage.write_json(os.path.join(report_dir, SUMMARY), asdict(result), indent=1, default=str)
     return result

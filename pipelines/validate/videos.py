@@ -1,8 +1,8 @@
 """The videos table's checks: frames as the model will see them, and the JPEGs really decode.
 
-Sizes: both sides on the 28-pixel grid; per-frame pixels within [plan.min_pixels, cap] where cap =
-min(plan.max_pixels, plan.total_pixels * 2 / n) for n frames rounded up to even (the model counts two
-frames per temporal patch), the frame policy of docs/design.md. Timestamps: as many as frames, ascending,
+Sizes: both sides on the grid of the row's own frame policy (`plan.factor`, 28 by default); per-frame
+pixels within [plan.min_pixels, cap] where cap = min(plan.max_pixels, plan.total_pixels * 2 / n) for n
+frames rounded up to even (the model counts two frames per temporal patch), the frame policy of docs/design.md. Timestamps: as many as frames, ascending,
 inside [0, duration]. JPEGs: every frame's header is read (its size must match the stored size) and
 the first and last frame of each video are fully decoded: a truncated or foreign file shows up
 without paying for decoding every frame.
@@ -20,7 +20,6 @@ import pyarrow as pa
 from pipelines.validate.spec import CheckTable, between, equal, greater, in_set, not_null
 
 VIDEOS = "videos"
-GRID = 28
 FRAMES_PER_PATCH = 2
 COLUMNS = ("video_key", "duration", "plan", "frame_width", "frame_height", "sampled_fps", "timestamps", "frames")
 DUPLICATED = "video_key.duplicated"
@@ -35,8 +34,8 @@ def video_table() -> CheckTable:
         between("timestamps.first", 0.0, None, about="frame times >= 0"),
         between("timestamps.step_min", 0.0, None, strict_low=True, about="frame times strictly ascending"),
         greater("duration", "timestamps.last", or_equal=True, about="frame times inside the video"),
-        in_set(f"frame_width % {GRID}", [0], f"frame width on the {GRID}-pixel grid"),
-        in_set(f"frame_height % {GRID}", [0], f"frame height on the {GRID}-pixel grid"),
+        in_set("frame_width % plan.factor", [0], "frame width on the plan's pixel grid"),
+        in_set("frame_height % plan.factor", [0], "frame height on the plan's pixel grid"),
         greater("frame.pixels", "plan.min_pixels", or_equal=True, about="frame pixels >= plan.min_pixels"),
         greater("plan.frame_cap", "frame.pixels", or_equal=True,
                 about="frame pixels <= min(plan.max_pixels, plan.total_pixels * 2 / frames)"),
@@ -73,6 +72,7 @@ def frame_cap(plan: dict[str, Any] | None, n: int) -> float:
 def video_row(v: dict[str, Any], duplicated: Collection[str]) -> dict[str, Any]:
     ts, frames, plan = v["timestamps"] or [], v["frames"] or [], v["plan"]
     w, h = v["frame_width"], v["frame_height"]
+    factor = plan["factor"] if plan else None
     steps = np.diff(ts) if len(ts) > 1 else np.array([np.nan])
     return {
         "video_key": v["video_key"],
@@ -85,8 +85,8 @@ def video_row(v: dict[str, Any], duplicated: Collection[str]) -> dict[str, Any]:
         "timestamps.step_min": float(np.min(steps)),
         "frame_width": w,
         "frame_height": h,
-        f"frame_width % {GRID}": None if w is None else w % GRID,
-        f"frame_height % {GRID}": None if h is None else h % GRID,
+        "frame_width % plan.factor": None if w is None or not factor else w % factor,
+        "frame_height % plan.factor": None if h is None or not factor else h % factor,
         "frame.pixels": np.nan if w is None or h is None else float(w * h),
         "plan.min_pixels": np.nan if not plan else float(plan["min_pixels"]),
         "plan.frame_cap": frame_cap(plan, len(frames)),
