@@ -9,6 +9,7 @@ codes as the reason ("+"-joined when several), so `rejected_by_reason` sums to `
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
@@ -47,7 +48,7 @@ def _columns() -> tuple[dict[str, Callable[[Any], Any]], tuple[str, ...], tuple[
     many = tuple(n for n, t in types.items() if t == pa.list_(SPAN_TYPE))
     texts = tuple(
         n for n, t in types.items()
-        if (t == pa.string() and n not in IDENTITY_COLUMNS) or t == pa.list_(pa.string()) and n != "repairs"
+        if (t == pa.string() and n not in (*IDENTITY_COLUMNS, "published")) or t == pa.list_(pa.string()) and n != "repairs"
     )
     return converters, single, many, texts
 
@@ -136,15 +137,22 @@ def normalize(
     row["duration"] = _number_or_none(probed_duration if probed_duration is not None else row["duration"])
 
     repairs: list[str] = list(draft.get("repairs") or [])  # what the adapter had to assume
+    published: dict[str, Any] = {}  # the labels a repair changes, as the source published them
     for col in single:
-        row[col], done = clip_interval(row[col], row["duration"], policy.clip_tolerance_s)
+        before = row[col]
+        row[col], done = clip_interval(before, row["duration"], policy.clip_tolerance_s)
+        if done:
+            published[col] = before
         repairs += done
     for col in many:
         if isinstance(row[col], (list, tuple)):
             clipped = [clip_interval(iv, row["duration"], policy.clip_tolerance_s) for iv in row[col]]
+            if any(done for _, done in clipped):
+                published[col] = row[col]
             row[col] = [iv for iv, _ in clipped]
             repairs += [r for _, done in clipped for r in done]
     row["repairs"] = list(dict.fromkeys(repairs))
+    row["published"] = json.dumps(published, sort_keys=True) if published else row["published"]
 
     violations = schemas.check_record(row)
     if violations:

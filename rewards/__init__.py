@@ -12,12 +12,13 @@ from rewards.answers import floor_answer, oracle_answer, write_answer
 from rewards.adapters import compute_score, compute_score_videochat_r1, trl_component_rewards, trl_reward
 from rewards.component import Component, component_for, register_component, unregister_component
 from rewards.iou import box_iou, merge_intervals, merged_iou, temporal_iou
-from rewards.metrics import UNPARSED, evaluate, floor_names, floor_predictions, metric_units
+from rewards.benchmarks import Benchmark, benchmark_for, register_benchmark
+from rewards.metrics import UNPARSED, evaluate, floor_names, floor_predictions, floors, metric_units
 from rewards.profiles import Profile, Read, get_profile, profile_names, register_profile
 from rewards.scoring import BatchScores, score_batch, score_mixed, score_one
 
 __all__ = [
-    "BatchScores", "Component", "UNPARSED", "Profile", "Read", "box_iou", "component_for", "compute_score",
+    "Benchmark", "BatchScores", "Component", "benchmark_for", "floors", "register_benchmark", "UNPARSED", "Profile", "Read", "box_iou", "component_for", "compute_score",
     "compute_score_videochat_r1", "evaluate", "floor_names", "floor_predictions", "get_profile",
     "merge_intervals", "merged_iou", "metric_units", "profile_names", "register_component", "register_profile", "score_batch",
     "score_mixed", "score_one", "temporal_iou", "trl_component_rewards", "trl_reward", "unregister_component",

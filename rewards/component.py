@@ -3,8 +3,10 @@
 A component reads the content of its tag into a valid prediction (`parse`, None when the content is
 not a valid answer of its label type), writes a prediction back as answer text (`render`, its inverse),
 gives the truth as a prediction (`expected`), scores a prediction against the truth in [0, 1]
-(`score`), evaluates a list of predictions (`metrics`) and proposes a trivial prediction (`floor`)
-that every evaluation prints beside a model's numbers.
+(`score`), evaluates a list of predictions (`metrics`, defined as the benchmark that uses the label
+type defines them), and proposes the trivial floors every evaluation prints beside a model's numbers:
+a trivial prediction (`floor`: whole video, copy of the first box) scored by the same metrics, and
+floors that follow from the truths alone (`prior_floors`: chance, the most frequent answer).
 All functions are pure and total: any string in, a number or None out, never an exception.
 """
 
@@ -31,9 +33,11 @@ class Component:
     metrics: Callable[[Sequence[Prediction | None], Sequence[Truth], AnswerPart, bool], dict[str, float]]
     floor: Callable[[Truth, AnswerPart], Prediction] | None = None
     floor_name: str = ""
+    # Floors computed from the truths alone, no prediction involved: floor name -> metric -> value.
+    prior_floors: Callable[[Sequence[Truth], AnswerPart], dict[str, dict[str, float]]] | None = None
     # Optional vectorized `score` over many (prediction, truth) pairs; must equal the scalar one.
     score_many: Callable[[Sequence[Prediction], Sequence[Truth], AnswerPart], list[float]] | None = None
-    # What the numbers `metrics` returns are in: "%" (0-100) or "fraction" (0-1).
+    # What the numbers `metrics` returns are in; the built-in components all report percent (0-100).
     metric_unit: str = "%"
 
     def scores(self, preds: Sequence[Prediction], truths: Sequence[Truth], part: AnswerPart) -> list[float]:
@@ -54,13 +58,17 @@ component_names = _COMPONENTS.names
 unregister_component = _COMPONENTS.remove
 
 
+def published(truth: Truth, column: str) -> Any:
+    """A label as its source published it: the value before a repair (an end clipped to the video)
+    when the row records one (`truth["published"]`, from `samples.published`), else the label."""
+    return (truth.get("published") or {}).get(column, truth[column])
+
+
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def recall_at(values: Sequence[float], thresholds: Sequence[float], strict: bool = False) -> dict[str, float]:
-    """Share (percent) of values >= each threshold (> when strict, as GOT-10k's success rate)."""
+def percent_at(values: Sequence[float], thresholds: Sequence[float], strict: bool = False) -> dict[float, float]:
+    """Threshold -> share (percent) of values >= it (> when strict, as GOT-10k's success rate)."""
     n = len(values) or 1
-    return {
-        f"{t:g}": 100.0 * sum((v > t) if strict else (v >= t) for v in values) / n for t in thresholds
-    }
+    return {t: 100.0 * sum((v > t) if strict else (v >= t) for v in values) / n for t in thresholds}

@@ -29,7 +29,8 @@ _SAMPLE_TAIL = [
     pa.field("source_file", pa.string()),                 # provenance: file name
     pa.field("source_key", pa.string()),                  # provenance: line number or record key
     pa.field("repairs", pa.list_(pa.string())),           # repairs applied, e.g. "span_end_clipped"
-]
+    pa.field("published", pa.string()),                   # JSON {column: value as published} of the labels
+]                                                         # a repair changed (benchmarks score those); null if none
 
 # The frame policy a video was planned with, whole (pipelines.video.policy.FramePolicy): validation
 # checks the frames against the policy of their own row.

@@ -18,6 +18,7 @@ class EvalItem:
     sample_id: str
     task: str
     truth: dict[str, Any]
+    dataset: str = ""
 
 
 def read_items(data: Path) -> list[EvalItem]:
@@ -25,9 +26,9 @@ def read_items(data: Path) -> list[EvalItem]:
     data = Path(data)
     if (data / "samples").is_dir():
         rows = pq.read_table(data / "samples").to_pylist()
-        return [EvalItem(r["sample_id"], r["task"], ground_truth(r)) for r in rows]
+        return [EvalItem(r["sample_id"], r["task"], ground_truth(r), r.get("dataset") or "") for r in rows]
     out = []
     for f in shard_files(str(data)):
-        for r in pq.read_table(f, columns=["sample_id", "task", "reward_model"]).to_pylist():
-            out.append(EvalItem(r["sample_id"], r["task"], json.loads(r["reward_model"]["ground_truth"])))
+        for r in pq.read_table(f, columns=["sample_id", "task", "dataset", "reward_model"]).to_pylist():
+            out.append(EvalItem(r["sample_id"], r["task"], json.loads(r["reward_model"]["ground_truth"]), r["dataset"] or ""))
     return out

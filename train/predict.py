@@ -1,9 +1,11 @@
 """Predictions to evaluate: a model's greedy answers on evaluation shards, or a trivial baseline's.
 
 Predictions go to OUT/predictions.jsonl one batch at a time, so a long run that stops can resume where
-it was (`predict_model` skips the sample ids already there). A baseline ("whole-video",
-"copy-first-box") goes through exactly the same path as a model: its predictions are rendered as
-answers in the task's contract and read back by the profile (`train.eval_report`).
+it was (`predict_model` skips the sample ids already there). OUT/predictions.model.json says what wrote
+them (the model's content fingerprint, `train.fingerprint`, and the generation length): predictions of
+another model, or of the same model with another length, are never resumed (`claim` refuses). A baseline
+("whole-video", "copy-first-box") goes through the same path as a model: its answers are written in the
+task's contract to OUT/predictions.jsonl and read back by the profile (`train.eval_report`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,52 @@ from rewards.answers import floor_answer
 from train.config import ModelConfig
 from train.data import Example, decode_row, iter_rows, shard_files
 from train.eval_items import EvalItem
+from train.fingerprint import model_fingerprint
 
 BASELINES = ("whole-video", "copy-first-box")
 PREDICTIONS = "predictions.jsonl"
+WRITER = "predictions.model.json"   # beside the predictions: the identity of what wrote them
+
+
+class OtherPredictions(ValueError):
+    """OUT already holds predictions written by another model (or with another generation length)."""
+
+
+# ---- whose predictions ------------------------------------------------------------------------------
+
+
+def _key(who: dict[str, Any]) -> tuple[Any, Any]:
+    return who.get("fingerprint"), who.get("max_new_tokens")
+
+
+def claim(out: Path, who: dict[str, Any]) -> None:
+    """Make OUT's predictions `who`'s (a dict with "model", "fingerprint", optionally "max_new_tokens"):
+    refused when OUT/predictions.jsonl holds predictions that another writer, or an unknown one, wrote."""
+    old = writer(out)
+    held = (out / PREDICTIONS).is_file() and (out / PREDICTIONS).stat().st_size > 0
+    if held and (old is None or _key(old) != _key(who)):
+        by = f"{old['model']}, fingerprint {str(old['fingerprint'])[:12]}" if old else "no record of which model"
+        if old and old.get("fingerprint") == who.get("fingerprint"):
+            by += f", max_new_tokens {old.get('max_new_tokens')}"
+        raise OtherPredictions(
+            f"{out / PREDICTIONS} holds predictions of another model ({by}); evaluate into another --out, "
+            f"or delete that file to start over"
+        )
+    storage.write_json(str(out / WRITER), who)
+
+
+def writer(out: Path) -> dict[str, Any] | None:
+    """The identity recorded beside OUT's predictions, if any."""
+    path = out / WRITER
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def model_identity(model_dir: Path, out: Path, max_new_tokens: int) -> dict[str, Any]:
+    """The model's fingerprint (reusing OUT's record when the folder's files are unchanged)."""
+    model = str(Path(model_dir).resolve())
+    old = writer(out)
+    known = old if old and old.get("model") == model else None
+    return {"model": model, **model_fingerprint(Path(model_dir), known), "max_new_tokens": max_new_tokens}
 
 
 # ---- the predictions file (resumable) ---------------------------------------------------------------
@@ -66,6 +111,17 @@ def baseline_predictions(items: Sequence[EvalItem], baseline: str) -> dict[str, 
     return out
 
 
+def predict_baseline(items: Sequence[EvalItem], baseline: str, out: Path) -> dict[str, str]:
+    """The baseline's answers, written to OUT/predictions.jsonl (whole, atomically) as a model's are."""
+    done = baseline_predictions(items, baseline)
+    if done:
+        claim(out, {"model": f"baseline {baseline}", "fingerprint": f"baseline:{baseline}"})
+        tasks = {i.sample_id: i.task for i in items}
+        rows = [{"sample_id": sid, "task": tasks[sid], "completion": text} for sid, text in done.items()]
+        storage.write_text(str(out / PREDICTIONS), "".join(json.dumps(r) + "\n" for r in rows))
+    return done
+
+
 # ---- a model ----------------------------------------------------------------------------------------
 
 
@@ -99,7 +155,9 @@ def batches(data: Path, skip: set[str], size: int) -> Iterator[list[Example]]:
 
 def predict_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int = 256,
                   progress: Callable[[int], None] | None = None) -> dict[str, str]:
-    """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions."""
+    """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions.
+    Raises `OtherPredictions` when OUT holds another model's predictions."""
+    claim(out, model_identity(model_dir, out, max_new_tokens))
     import torch  # torch, transformers and the model code load only when a model runs (`vrft eval --baseline` needs none)
 
     from train.inputs import check_against_processor, encode_example

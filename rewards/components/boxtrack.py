@@ -1,7 +1,13 @@
 """BoxTrack: mean box IoU over the frames the model had to find. The boxes the prompt gave (the
 task declares how many, tracking: the first) are never rewarded, so copying them earns nothing.
 Parsing wants exactly 4 numbers per frame in order ('[[x0, y0, x1, y1], ...]'), every box inside
-[0, 1] with x0 < x1 and y0 < y1: a track with a box on another scale or inverted is not an answer."""
+[0, 1] with x0 < x1 and y0 < y1: a track with a box on another scale or inverted is not an answer.
+
+Metrics as the GOT-10k toolkit (got10k 0.1.3, `ExperimentGOT10k`) computes them, in percent: AO, the
+mean IoU over every evaluated frame pooled across tracks, and SR@t, the share of those frames with
+IoU > t (0.5, the toolkit's; 0.75, GOT-10k's second). The toolkit leaves the first frame (the given
+box) out, as the default profile does; the videochat-r1 profile scores it (`include_given`). The
+mean of per-track means, which differs when tracks differ in length, is kept as "AO per track"."""
 
 from __future__ import annotations
 
@@ -11,13 +17,13 @@ from typing import Sequence
 
 import numpy as np
 
-from rewards.component import Component, Truth, mean, recall_at, register_component
+from rewards.component import Component, Truth, mean, percent_at, register_component
 from rewards.iou import box_iou
 from rewards.numbers import read_coords
 from schemas import AnswerPart
 
 CHARS_PER_BOX = 64
-THRESHOLDS = (0.5, 0.7)
+THRESHOLDS = (0.5, 0.75)
 Box4 = tuple[float, float, float, float]
 
 
@@ -84,8 +90,8 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
         ious = frame_ious(p, t, start) if p is not None else [0.0] * (len(t["boxes"]) - start)
         per_track.append(mean(ious))
         frames.extend(ious)
-    sr = recall_at(frames, THRESHOLDS, strict=True)
-    return {"ao": mean(per_track), **{f"sr@{k}": v / 100.0 for k, v in sr.items()}}
+    sr = {f"SR@{t:g}": v for t, v in percent_at(frames, THRESHOLDS, strict=True).items()}
+    return {"AO": 100.0 * mean(frames), **sr, "AO per track": 100.0 * mean(per_track)}
 
 
 def render(pred: Sequence[Box4]) -> str:
@@ -99,6 +105,6 @@ def copy_first_box(truth: Truth, part: AnswerPart) -> list[Box4]:
 BOXTRACK = register_component(
     Component(
         "boxtrack", parse, render, lambda truth, part: truth_boxes(truth), score, metrics, floor=copy_first_box,
-        floor_name="copy-first-box", score_many=score_many, metric_unit="fraction"
+        floor_name="copy-first-box", score_many=score_many
     )
 )

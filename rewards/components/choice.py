@@ -1,10 +1,15 @@
 """Choice: accuracy of the chosen option. Parsing takes a leading option letter only: 'C', '(C)',
 'C.', 'C) text', 'Answer: C', 'The answer is (C)'. A word that merely starts with a letter
-('Dance.') is not a letter, and a letter beyond the options is not an answer."""
+('Dance.') is not a letter, and a letter beyond the options is not an answer.
+
+Accuracy (percent) has two floors from the truths alone: chance (the mean over questions of 1 / the
+number of options) and the most frequent answer (always naming the answer position that is right most
+often in the evaluated set; an optimistic floor, since it knows that set's answers)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Sequence
 
 from rewards.component import Component, Truth, mean, register_component
@@ -36,6 +41,19 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
     return {"accuracy": 100.0 * mean([score(p, t, part) if p is not None else 0.0 for p, t in zip(preds, truths)])}
 
 
+def prior_floors(truths: Sequence[Truth], part: AnswerPart) -> dict[str, dict[str, float]]:
+    """{"chance": {"accuracy": ...}, "most-frequent": {"accuracy": ...}} in percent."""
+    if not truths:
+        return {}
+    counts = Counter(t["answer_index"] for t in truths)
+    top = max(counts.values())
+    return {
+        "chance": {"accuracy": 100.0 * mean([1.0 / len(t["choices"]) for t in truths])},
+        "most-frequent": {"accuracy": 100.0 * top / len(truths)},
+    }
+
+
 CHOICE = register_component(
-    Component("choice", parse, option_letter, lambda truth, part: truth["answer_index"], score, metrics)
+    Component("choice", parse, option_letter, lambda truth, part: truth["answer_index"], score, metrics,
+              prior_floors=prior_floors)
 )

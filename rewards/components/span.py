@@ -1,12 +1,17 @@
 """Span: temporal IoU of one predicted interval. Parsing accepts '12.5 to 17.8', '12.5-17.8',
 '[12.5, 17.8]', '12.5s - 17.8s', 'from 0:12 to 0:17.8'; exactly two times, start < end; the
-prediction is clipped to the video."""
+prediction is clipped to the video.
+
+Metrics as Charades-STA and ActivityNet Captions define them: R1@t, the share of queries whose one
+prediction has IoU >= t with the truth (t = 0.3, 0.5, 0.7), and mIoU, the mean IoU, both in percent,
+against the spans as published (a span the repair policy clipped to the video is scored by its
+published value, kept on the row). An unreadable answer counts as IoU 0."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from rewards.component import Component, Truth, mean, recall_at, register_component
+from rewards.component import Component, Truth, mean, percent_at, published, register_component
 from rewards.iou import temporal_iou
 from rewards.numbers import read_times
 from schemas import AnswerPart
@@ -29,9 +34,12 @@ def parse(content: str, truth: Truth, part: AnswerPart) -> tuple[float, float] |
     return clip_interval(times[0], times[1], truth.get("duration"))
 
 
-def truth_interval(truth: Truth) -> tuple[float, float]:
-    span = truth["span"]
+def as_interval(span) -> tuple[float, float]:
     return (float(span["start"]), float(span["end"]))
+
+
+def truth_interval(truth: Truth) -> tuple[float, float]:
+    return as_interval(truth["span"])
 
 
 def score(pred: tuple[float, float], truth: Truth, part: AnswerPart) -> float:
@@ -39,8 +47,9 @@ def score(pred: tuple[float, float], truth: Truth, part: AnswerPart) -> float:
 
 
 def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_given: bool) -> dict[str, float]:
-    ious = [score(p, t, part) if p is not None else 0.0 for p, t in zip(preds, truths)]
-    return {"miou": 100.0 * mean(ious), **{f"r@{k}": v for k, v in recall_at(ious, THRESHOLDS).items()}}
+    ious = [temporal_iou(p, as_interval(published(t, "span"))) if p is not None else 0.0 for p, t in zip(preds, truths)]
+    recall = {f"R1@{t:g}": v for t, v in percent_at(ious, THRESHOLDS).items()}
+    return {**recall, "mIoU": 100.0 * mean(ious)}
 
 
 def render(pred: tuple[float, float]) -> str:

@@ -9,7 +9,9 @@ from pathlib import Path
 from rewards import get_profile
 from train.eval_items import read_items
 from train.eval_report import METRICS_JSON, METRICS_MD, report_table, score_predictions, write_metrics
-from train.predict import BASELINES, PREDICTIONS, baseline_predictions, load_predictions, predict_model
+from train.predict import (
+    BASELINES, PREDICTIONS, OtherPredictions, load_predictions, predict_baseline, predict_model, writer,
+)
 from vrft.errors import UserError
 from vrft.table import print_table
 
@@ -19,9 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "eval",
         help="evaluate a model (or a trivial baseline) on evaluation data; floors printed beside",
         description="Generate on evaluation data (greedy, batched), read the answers with the task's answer "
-        "contract, and report per task: span mIoU and R@0.3/0.5/0.7, evidence mIoU, accuracy, tracking average "
-        "overlap and success rate at 0.5/0.7, the share of unparseable answers, and the trivial floors computed "
-        "on the same data. Writes OUT/predictions.jsonl (resumable), OUT/metrics.json and OUT/metrics.md.",
+        "contract, and report per task the metrics of its benchmark, in percent: temporal grounding as "
+        "Charades-STA / ActivityNet Captions (R1@0.3/0.5/0.7, mIoU on the published spans), grounded QA as "
+        "NExT-GQA (Acc@QA, Acc@GQA, mIoP, IoP@0.3/0.5, mIoU, IoU@0.3/0.5, plus VideoChat-R1's merged-set mIoU), "
+        "tracking as GOT-10k (AO, SR@0.5/0.75 pooled over frames, AO per track), accuracy for video QA; the "
+        "share of unparseable answers; and the floors on the same data (whole video, copy of the first box, "
+        "chance, the most frequent answer). Writes OUT/predictions.jsonl (a model's answers or a baseline's, "
+        "one JSON line per sample; a model's run resumes where it stopped), OUT/predictions.model.json (the "
+        "model's fingerprint: another model's predictions are never resumed), OUT/metrics.json and "
+        "OUT/metrics.md.",
     )
     p.add_argument("--model", type=Path, help="a save_pretrained folder (vrft tiny-model, vrft train output)")
     p.add_argument("--data", type=Path, required=True,
@@ -30,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="default", help="answer reading and metric convention: default | videochat-r1 "
                    "(videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
     p.add_argument("--baseline", choices=BASELINES,
-                   help="evaluate a trivial predictor instead of a model (no --model needed)")
+                   help="evaluate a trivial predictor instead of a model (no --model needed); its answers are "
+                   "written to OUT/predictions.jsonl as a model's are")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--max-new-tokens", type=int, default=256)
     p.set_defaults(func=run)
@@ -52,20 +61,23 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as err:
         raise UserError(str(err)) from None
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.baseline:
-        completions = baseline_predictions(items, args.baseline)
-        if not completions:
-            raise UserError(f"no task in {args.data} has a {args.baseline} floor")
-        title = f"baseline {args.baseline} on {args.data}"
-    else:
-        if (args.data / "samples").is_dir():
-            raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
-        completions = _generate(args, len(items))
-        title = f"{args.model} on {args.data}"
+    try:
+        if args.baseline:
+            completions = predict_baseline(items, args.baseline, args.out)
+            if not completions:
+                raise UserError(f"no task in {args.data} has a {args.baseline} floor")
+            title = f"baseline {args.baseline} on {args.data}"
+        else:
+            if (args.data / "samples").is_dir():
+                raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
+            completions = _generate(args, len(items))
+            title = f"{args.model} on {args.data}"
+    except OtherPredictions as err:
+        raise UserError(str(err)) from None
     report = score_predictions(items, completions, args.profile)
-    write_metrics(report, args.out, title)
+    write_metrics(report, args.out, title, writer(args.out))
     print_table(f"{title} · profile {report.profile}", *report_table({"value": report}))
-    print(f"wrote {args.out / METRICS_JSON} and {args.out / METRICS_MD}")
+    print(f"wrote {args.out / PREDICTIONS}, {args.out / METRICS_JSON} and {args.out / METRICS_MD}")
     return 0
 
 
