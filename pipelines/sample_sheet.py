@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -18,6 +19,7 @@ from schemas import get_task, option_letter
 
 MAX_FRAMES = 64   # beyond this, frames are subsampled evenly (the timeline still shows all of them)
 COLUMNS = 8
+CHARS_PER_INCH = 13   # monospace text at 8 points: the header wraps at the figure's width
 
 
 class SampleNotFound(LookupError):
@@ -67,24 +69,38 @@ def load_sample(folder: Path, sample_id: str) -> tuple[dict[str, Any], dict[str,
     return sample, frames
 
 
-def _header(sample: Mapping[str, Any]) -> str:
+def shown_frames(count: int) -> list[int]:
+    """Indices of the frames drawn: all of them, or MAX_FRAMES evenly spaced when there are more."""
+    if count <= MAX_FRAMES:
+        return list(range(count))
+    return [round(i * (count - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)]
+
+
+def _header(sample: Mapping[str, Any], shown: int, total: int, width: int) -> str:
+    """The text above the frames, every line wrapped to `width` characters (nothing cut)."""
     task = get_task(sample["task"])
     lines = [f"{sample.get('dataset')} · {task.name} · sample {sample['sample_id']} · video {sample.get('video_key')}"]
+    if shown < total:
+        lines.append(f"showing {shown} of {total} frames, evenly spaced (the timeline marks all {total})")
     if sample.get("query"):
         lines.append(f"{'object' if 'boxes' in task.label_columns else 'query'}: {sample['query']}")
     elif sample.get("prompt"):
-        lines.append("prompt: " + " ".join(sample["prompt"].replace("<video>", "").split())[:300])
-    if sample.get("choices"):
+        text = [" ".join(line.split()) for line in sample["prompt"].replace("<video>", "").strip().splitlines()]
+        lines += ["prompt: " + text[0], *("  " + line for line in text[1:] if line)]
+    if sample.get("choices") and sample.get("query"):
         for i, text in enumerate(sample["choices"]):
             mark = "  <- answer" if i == sample.get("answer_index") else ""
             lines.append(f"  ({option_letter(i)}) {text}{mark}")
+    elif sample.get("choices"):  # the prompt above lists the options
+        i = sample["answer_index"]
+        lines.append(f"answer: ({option_letter(i)}) {sample['choices'][i]}")
     if sample.get("span"):
         lines.append(f"span: {sample['span']['start']:.2f} - {sample['span']['end']:.2f} s")
     if sample.get("spans"):
         lines.append("evidence: " + ", ".join(f"{s['start']:.2f}-{s['end']:.2f} s" for s in sample["spans"]))
     if sample.get("repairs"):
         lines.append("repairs: " + ", ".join(sample["repairs"]))
-    return "\n".join(lines)
+    return "\n".join(w for line in lines for w in textwrap.wrap(line, width, subsequent_indent="    ") or [""])
 
 
 def _intervals(sample: Mapping[str, Any]) -> list[tuple[float, float]]:
@@ -112,14 +128,13 @@ def render_sample(sample: Mapping[str, Any], frames: Mapping[str, Any], out: Pat
     from PIL import Image
 
     images, times = list(frames["frames"]), list(frames["timestamps"])
-    shown = list(range(len(images)))
-    if len(shown) > MAX_FRAMES:
-        shown = [round(i * (len(images) - 1) / (MAX_FRAMES - 1)) for i in range(MAX_FRAMES)]
+    shown = shown_frames(len(images))
     cols = min(COLUMNS, max(1, len(shown)))
     rows = max(1, math.ceil(len(shown) / cols))
-    header = _header(sample)
-    head_in = 0.22 * (header.count("\n") + 1) + 0.3
-    fig = plt.figure(figsize=(max(8.0, 2.2 * cols), 1.6 * rows + head_in + 1.2), dpi=100)
+    width_in = max(8.0, 2.2 * cols)
+    header = _header(sample, len(shown), len(images), int(width_in * CHARS_PER_INCH))
+    head_in = 0.16 * (header.count("\n") + 1) + 0.3
+    fig = plt.figure(figsize=(width_in, 1.6 * rows + head_in + 1.2), dpi=100)
     fig.text(0.01, 0.995, header, va="top", ha="left", family="monospace", fontsize=8)
     top = 1 - head_in / fig.get_figheight()
     bottom = 0.55 / fig.get_figheight()  # room for the timeline's labels
@@ -158,7 +173,9 @@ def render_sample(sample: Mapping[str, Any], frames: Mapping[str, Any], out: Pat
     for box in sample.get("boxes") or []:
         tl.plot([box["t"]], [0.5], marker="s", color="lime", markersize=5)
     fps = frames.get("fps")
-    tl.set_title(f"{len(times)} frames" + (f" at {fps:.3f} fps" if fps else "") + f" over {duration:.2f} s", fontsize=8)
+    drawn = f"; {len(shown)} of them shown above" if len(shown) < len(times) else ""
+    tl.set_title(f"{len(times)} frames" + (f" at {fps:.3f} fps" if fps else "") + f" over {duration:.2f} s{drawn}",
+                 fontsize=8)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)

@@ -63,3 +63,20 @@ def test_show_unknown_sample_is_a_clear_error(tmp_path):
     folder, _ = _folder(tmp_path)
     res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "nope"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2 and "sample 'nope' is not in" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_show_says_when_it_subsamples_and_keeps_the_whole_prompt(tmp_path):
+    from pipelines.sample_sheet import MAX_FRAMES, _header, load_sample
+    from train.synthetic_training_shards import write_toy_shards
+
+    write_toy_shards(tmp_path / "shards", rows=1, files=1, frames=88)
+    res = subprocess.run([sys.executable, "-m", "vrft", "show", str(tmp_path / "shards"), "toy-00000", "--out",
+                          str(tmp_path / "sheet.png")], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert f"(88 frames, {MAX_FRAMES} of them shown: evenly spaced)" in res.stdout
+    sample, _ = load_sample(tmp_path / "shards", "toy-00000")
+    header = _header(sample, MAX_FRAMES, 88, 90)
+    assert f"showing {MAX_FRAMES} of 88 frames" in header
+    prompt = " ".join(sample["prompt"].replace("<video>", "").split())
+    assert len(prompt) > 300 and prompt in " ".join(header.split())   # all of it (it was cut at 300 characters)
+    assert max(len(line) for line in header.splitlines()) <= 90   # wrapped to the sheet's width, not cut

@@ -60,10 +60,11 @@ def _note(profile_rows: int, shown: int) -> str:
 
 
 def _clipped(values: pd.Series, q: float = 0.995) -> tuple[pd.Series, str]:
-    """Values up to their q-quantile, so a few outliers do not squeeze the histogram; says what was cut."""
-    top = float(values.quantile(q)) if len(values) else 0.0
+    """Every value, the few beyond the q-quantile counted in the last bar (so outliers do not squeeze the
+    histogram); says what that bar holds. The quantile is an observed value, so small sets keep their max."""
+    top = float(values.quantile(q, interpolation="higher")) if len(values) else 0.0
     beyond = int((values > top).sum())
-    return values[values <= top], (f"; {beyond:,} above {top:.0f} not shown" if beyond else "")
+    return values.clip(upper=top), (f"; the last bar also holds {beyond:,} above {top:.0f}" if beyond else "")
 
 
 def task_mix(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
@@ -109,7 +110,7 @@ def intervals(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     lengths, cut = _clipped(iv["length_s"])
     bins = np.linspace(0, lengths.max() if len(lengths) else 1, 41)
     for (label, g), color in zip(iv.groupby("label"), (BLUE, ORANGE)):
-        a.hist(g["length_s"][g["length_s"] <= bins[-1]], bins=bins, alpha=0.7, color=color, label=f"{label} ({len(g):,})")
+        a.hist(g["length_s"].clip(upper=bins[-1]), bins=bins, alpha=0.7, color=color, label=f"{label} ({len(g):,})")
         b.hist(g["fraction"], bins=np.linspace(0, 1, 41), alpha=0.7, color=color, label=label)
     _label(a, "moment lengths", "length (seconds)" + cut, legend=True)
     _label(b, "share of the video covered", "length / video duration", legend=True)

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # pyarrow.dataset and matplotlib take about a second to import: only when a sample is drawn
-    from pipelines.sample_sheet import SampleNotFound, load_sample, render_sample
+    from pipelines.sample_sheet import SampleNotFound, load_sample, render_sample, shown_frames
 
     if not args.dir.exists():
         raise UserError(f"no such folder: {args.dir}")
@@ -33,5 +33,7 @@ def run(args: argparse.Namespace) -> int:
     except SampleNotFound as err:
         raise UserError(str(err)) from None
     out = render_sample(sample, frames, args.out or Path(f"{args.sample_id}.png"))
-    print(f"wrote {out} ({len(frames['frames'])} frames)")
+    total = len(frames["frames"])
+    shown = len(shown_frames(total))
+    print(f"wrote {out} ({total} frames" + (f", {shown} of them shown: evenly spaced)" if shown < total else ")"))
     return 0
