@@ -167,7 +167,7 @@ def write_demo_report(out: Path, manifest: dict[str, Any], validation, evals: di
         sid = next(s["sample_id"] for s in samples if s["task"] == task)
         sample, frames = load_sample(ingested, sid)
         sheets.append((task, render_sample(sample, frames, assets / f"sample-{task}.png").name))
-    plots = sorted(p for p in Path(validation.report_dir).rglob("*.png"))
+    plots = sorted(Path(validation.report_dir).glob("*.png"))  # the report's figures, not GX's logos below it
     counts = manifest["counts"]
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>vrft demo</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:auto}} td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}
