@@ -118,18 +118,21 @@ def project(cpu_per_video_s: float, video_hours: float, workers: int, vcpus: int
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--video-hours", type=float, default=1000.0, help="video to ingest in the projection (default 1000 h)")
+    parser.add_argument("--video-hours", type=float, default=1000.0,
+                        help="video to ingest in the projection (default 1000 h)")
     parser.add_argument("--workers", type=int, default=10, help="Dataflow workers (default 10)")
     parser.add_argument("--worker-vcpus", type=int, default=4, help="vCPUs per worker (default 4: n1-standard-4)")
-    parser.add_argument("--worker-memory-gb", type=float, default=15.0, help="memory per worker (default 15 GB: n1-standard-4)")
+    parser.add_argument("--worker-memory-gb", type=float, default=15.0,
+                        help="memory per worker (default 15 GB: n1-standard-4)")
     parser.add_argument("--worker-disk-gb", type=float, default=25.0, help="persistent disk per worker (default 25 GB)")
     parser.add_argument("--vcpu-hour", type=float, default=PRICES["vcpu_hour"],
                         help=f"USD per vCPU-hour (default {PRICES['vcpu_hour']}: Dataflow batch, us-central1)")

@@ -36,7 +36,8 @@ def evaluate(
     out: Values = {}
     for part in decl.parts:
         preds = [p.get(part.tag) for p in predictions]
-        out[part.component] = _named(task, part.component, component_for(part.label).metrics(preds, truths, part, include_given))
+        values = component_for(part.label).metrics(preds, truths, part, include_given)
+        out[part.component] = _named(task, part.component, values)
     for comp, values in (bench.joint(predictions, truths) if bench and bench.joint else {}).items():
         out.setdefault(comp, {}).update(values)
     for part in decl.parts:

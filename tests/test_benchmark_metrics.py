@@ -54,7 +54,8 @@ def test_nextgqa_equals_the_official_script_on_fixed_predictions():
 
 def test_nextgqa_misses_and_the_merged_iou_under_its_own_name():
     truth = gqa_truth(30.0, [(10.0, 20.0)])
-    got = evaluate("grounded_qa", [{"answer": 0, "glue": None}, {"answer": 0, "glue": []}, {"answer": None, "glue": [(10.0, 15.0), (18.0, 30.0)]}], [truth] * 3)
+    preds = [{"answer": 0, "glue": None}, {"answer": 0, "glue": []}, {"answer": None, "glue": [(10.0, 15.0), (18.0, 30.0)]}]
+    got = evaluate("grounded_qa", preds, [truth] * 3)
     # unreadable and empty glue are misses; the third: hull (10, 30) -> IoU 0.5, IoP 0.5;
     # merged sets {10-15, 18-30} vs {10-20}: intersection 5 + 2 = 7, union 17 + 10 - 7 = 20 -> 0.35
     assert got["iou"]["mIoU"] == pytest.approx(50 / 3) and got["iou"]["mIoP"] == pytest.approx(50 / 3)

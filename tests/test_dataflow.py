@@ -32,8 +32,8 @@ def test_the_worker_installs_the_staged_sdist_without_an_index(tmp_path):
 
     sdist = Stager._build_setup_package(str(ROOT / "setup.py"), str(tmp_path))
     env = {**os.environ, **dockerfile_env(), "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    res = subprocess.run([sys.executable, "-m", "pip", "install", "--no-cache-dir", "--target", str(tmp_path / "site"), sdist],
-                         env=env, capture_output=True, text=True, timeout=600)
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "--no-cache-dir", "--target", str(tmp_path / "site"),
+                          sdist], env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     installed = {p.name for p in (tmp_path / "site").iterdir()}
     assert {"pipelines", "rewards", "schemas", "vrft"} <= installed

@@ -64,7 +64,8 @@ def test_nextgqa_test_through_ingestion_gives_the_official_numbers(real_data, tm
     answered = {i.sample_id: write_answer("grounded_qa", {"answer": i.truth["answer_index"],
                                                            "glue": [(0.0, i.truth["duration"])]}, True) for i in items}
     report = score_predictions(items, answered, "default").task("grounded_qa")
-    assert round(report.metric("accuracy", "Acc@GQA").value, 1) == 8.7 and report.metric("accuracy", "Acc@QA").value == 100.0
+    assert round(report.metric("accuracy", "Acc@GQA").value, 1) == 8.7
+    assert report.metric("accuracy", "Acc@QA").value == 100.0
 
 
 @pytest.mark.parametrize("profile, ao", [("videochat-r1", 42.4), ("default", 34.1)])
@@ -98,6 +99,11 @@ def test_model_eval_on_shards_resumes(tmp_path):
     assert (out / "predictions.jsonl").read_text().splitlines()[:2] == lines[:2]
 
 
+def test_help_says_where_baseline_predictions_go():
+    text = " ".join(vrft("eval", "--help").stdout.split())
+    assert "its answers are written to OUT/predictions.jsonl as a model's are" in text
+
+
 def test_eval_refuses_bad_arguments(tmp_path):
     res = subprocess.run([sys.executable, "-m", "vrft", "eval", "--data", tmp_path, "--out", tmp_path / "o"], cwd=ROOT,
                          capture_output=True, text=True)
@@ -121,7 +127,8 @@ def test_predictions_belong_to_the_model_that_wrote_them(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["writer"]["fingerprint"] == writer["fingerprint"]
 
     def refused(*args):
-        res = subprocess.run([sys.executable, "-m", "vrft", "eval", *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+        res = subprocess.run([sys.executable, "-m", "vrft", "eval", *map(str, args)], cwd=ROOT, capture_output=True,
+                             text=True)
         assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
         assert "holds predictions of another model" in res.stderr and str(first.resolve()) in res.stderr
         assert (out / "predictions.jsonl").read_text() == before   # the first model's predictions untouched

@@ -62,7 +62,7 @@ def floors_table(real) -> str:
     g = evaluate("grounded_qa", whole, gqa)
     g_prior = floors("grounded_qa", gqa)
     got = got10k_val(real)
-    copy = [{"answer": [tuple(got_t["boxes"][0][k] for k in ("x0", "y0", "x1", "y1"))] * len(got_t["boxes"])} for got_t in got]
+    copy = [{"answer": [tuple(t["boxes"][0][k] for k in ("x0", "y0", "x1", "y1"))] * len(t["boxes"])} for t in got]
     toolkit = evaluate("tracking", copy, got)["iou"]
     reference = evaluate("tracking", copy, got, include_given=True)["iou"]
     track_names = ["AO", "SR@0.5", "SR@0.75"]

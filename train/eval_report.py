@@ -4,8 +4,9 @@ table of it for every rendering.
 
 `report_table` is the one walk over a report (or several side by side): the terminal (`vrft eval`), the
 markdown file (`metrics.md`) and the demo's HTML page all print its rows. OUT/metrics.json keeps the
-shape {"title", "writer": {"model", "fingerprint"}, "profile", "tasks": {task: {"n", "benchmark", "datasets", "metrics": {component: {name:
-value}}, "floors": {floor: {component: {name: value}}}, "units": {component: {name: unit}}}}}.
+shape {"title", "writer": {"model", "fingerprint"}, "profile", "tasks": {task: {"n", "benchmark",
+"datasets", "metrics": {component: {name: value}}, "floors": {floor: {component: {name: value}}},
+"units": {component: {name: unit}}}}}.
 """
 
 from __future__ import annotations
