@@ -122,50 +122,70 @@ def _got10k_toolkit():
         pytest.skip(f"the got10k toolkit is not importable ({err}); scripts/bootstrap.sh installs it into .clients")
 
 
-def test_got10k_equals_the_toolkit(tmp_path, monkeypatch):
-    """The toolkit's own evaluation (ExperimentGOT10k.report on a val folder written here) against ours,
-    on tracks of different lengths with boxes that overlap the truth partly."""
+def toolkit_overall(root, truths, preds, width=640, height=480) -> dict:
+    """The toolkit's own evaluation (ExperimentGOT10k.report) of `preds` on a GOT-10k val folder written
+    under `root` from `truths` (boxes in [0, 1] scaled to pixels, every frame visible)."""
     import numpy as np
 
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     toolkit = _got10k_toolkit()
-    rng = np.random.default_rng(0)
-    width, height = 640, 480
-    truths, preds, names = [], [], []
-    for k, n in enumerate((4, 9, 23, 8)):
-        gt = rng.uniform(0.05, 0.45, (n, 2))
-        gt = np.concatenate([gt, gt + rng.uniform(0.1, 0.5, (n, 2))], axis=1)
-        pred = np.clip(gt + rng.normal(0, 0.06, (n, 4)), 0, 1)
-        pred[:, 2:] = np.maximum(pred[:, 2:], pred[:, :2] + 0.01)
-        pred[0] = gt[0]  # the given box
-        name = f"GOT-10k_Val_{k:06d}"
-        seq = tmp_path / "data" / "val" / name
+    scale = np.array([width, height, width, height])
+    xywh = lambda b: np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1) * scale  # noqa: E731
+    names = []
+    for k, (truth, pred) in enumerate(zip(truths, preds)):
+        gt = np.array([[b[c] for c in ("x0", "y0", "x1", "y1")] for b in truth["boxes"]])
+        n, name = len(gt), f"GOT-10k_Val_{k:06d}"
+        seq = root / "data" / "val" / name
         seq.mkdir(parents=True)
-        scale = np.array([width, height, width, height])
         for i in range(n):
             (seq / f"{i + 1:08d}.jpg").write_bytes(b"")
-        xywh = lambda b: np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1) * scale  # noqa: E731
         np.savetxt(seq / "groundtruth.txt", xywh(gt), delimiter=",", fmt="%.10f")
         for label in ("absence", "cut_by_image"):
             np.savetxt(seq / f"{label}.label", np.zeros(n), fmt="%d")
         np.savetxt(seq / "cover.label", np.full(n, 8), fmt="%d")
         (seq / "meta_info.ini").write_text(f"[METAINFO]\nresolution: ({width}, {height})\n")
-        res = tmp_path / "results" / "GOT-10k" / "vrft" / name
+        res = root / "results" / "GOT-10k" / "vrft" / name
         res.mkdir(parents=True)
-        np.savetxt(res / f"{name}_001.txt", xywh(pred), delimiter=",", fmt="%.10f")
+        np.savetxt(res / f"{name}_001.txt", xywh(np.array(pred["answer"])), delimiter=",", fmt="%.10f")
         np.savetxt(res / f"{name}_time.txt", np.full(n, 0.01), fmt="%.3f")
         names.append(name)
+    (root / "data" / "val" / "list.txt").write_text("\n".join(names))
+    exp = toolkit.ExperimentGOT10k(str(root / "data"), subset="val", result_dir=str(root / "results"),
+                                   report_dir=str(root / "reports"))
+    return exp.report(["vrft"])["vrft"]["overall"]
+
+
+def test_got10k_equals_the_toolkit(tmp_path, monkeypatch):
+    """On tracks of different lengths with boxes that overlap the truth partly."""
+    import numpy as np
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    rng = np.random.default_rng(0)
+    truths, preds = [], []
+    for n in (4, 9, 23, 8):
+        gt = rng.uniform(0.05, 0.45, (n, 2))
+        gt = np.concatenate([gt, gt + rng.uniform(0.1, 0.5, (n, 2))], axis=1)
+        pred = np.clip(gt + rng.normal(0, 0.06, (n, 4)), 0, 1)
+        pred[:, 2:] = np.maximum(pred[:, 2:], pred[:, :2] + 0.01)
+        pred[0] = gt[0]  # the given box
         truths.append(track([tuple(b) for b in gt]))
         preds.append({"answer": [tuple(b) for b in pred]})
-    (tmp_path / "data" / "val" / "list.txt").write_text("\n".join(names))
-    exp = toolkit.ExperimentGOT10k(str(tmp_path / "data"), subset="val", result_dir=str(tmp_path / "results"),
-                                   report_dir=str(tmp_path / "reports"))
-    overall = exp.report(["vrft"])["vrft"]["overall"]
+    overall = toolkit_overall(tmp_path, truths, preds)
     got = evaluate("tracking", preds, truths)["iou"]
     assert got["AO"] == pytest.approx(100 * overall["ao"], abs=1e-6)
     assert got["SR@0.5"] == pytest.approx(100 * overall["sr"], abs=1e-6)
     assert got["SR@0.75"] == pytest.approx(100 * overall["succ_curve"][75], abs=1e-6)
     assert 0 < overall["sr"] < 1 and got["AO per track"] != pytest.approx(got["AO"], abs=1e-3)
+
+
+def test_got10k_copy_first_box_on_the_real_val_file_equals_the_toolkit(real_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    tracks = json.loads((real_data / "videochat_r1" / "got_val.json").read_text())
+    truths = [track([tuple(b) for b in t["gt"]]) for t in tracks]
+    preds = [{"answer": [tuple(t["gt"][0])] * len(t["gt"])} for t in tracks]
+    overall = toolkit_overall(tmp_path, truths, preds)
+    got = evaluate("tracking", preds, truths)["iou"]
+    assert got["AO"] == pytest.approx(100 * overall["ao"], abs=1e-6) and round(got["AO"], 1) == 34.1
+    assert got["SR@0.5"] == pytest.approx(100 * overall["sr"], abs=1e-6)
 
 
 # ---- Charades-STA / ActivityNet: the spans as published -----------------------------------------
