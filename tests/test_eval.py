@@ -155,3 +155,15 @@ def test_fingerprint_hashes_content_and_reuses_an_unchanged_stat(tmp_path):
     (tmp_path / "m" / "model.safetensors").write_bytes(bytes(999) + b"\x01")   # one byte, same size
     os.utime(tmp_path / "m" / "model.safetensors", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
     assert model_fingerprint(tmp_path / "m", first)["fingerprint"] != first["fingerprint"]
+
+
+def test_predictions_without_a_readable_record_of_their_writer_are_not_resumed(tmp_path):
+    from train.predict import OtherPredictions, claim
+
+    (tmp_path / "predictions.jsonl").write_text('{"sample_id": "a", "task": "video_qa", "completion": "x"}\n')
+    (tmp_path / "predictions.model.json").write_text("{not json")
+    with pytest.raises(OtherPredictions, match="no record of which model"):
+        claim(tmp_path, {"model": "m", "fingerprint": "f", "max_new_tokens": 4})
+    (tmp_path / "predictions.jsonl").write_text("")          # nothing held: the new writer takes the folder
+    claim(tmp_path, {"model": "m", "fingerprint": "f", "max_new_tokens": 4})
+    assert json.loads((tmp_path / "predictions.model.json").read_text())["fingerprint"] == "f"

@@ -54,9 +54,12 @@ def claim(out: Path, who: dict[str, Any]) -> None:
 
 
 def writer(out: Path) -> dict[str, Any] | None:
-    """The identity recorded beside OUT's predictions, if any."""
-    path = out / WRITER
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    """The identity recorded beside OUT's predictions, if any (an unreadable record counts as none)."""
+    try:
+        found = json.loads((out / WRITER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def model_identity(model_dir: Path, out: Path, max_new_tokens: int) -> dict[str, Any]:
