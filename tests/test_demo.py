@@ -31,8 +31,9 @@ def test_demo_writes_a_report_of_the_whole_job(tmp_path):
     assert steps == [1, 2]                                  # the curve is this run's
     for task in ("tracking", "temporal_grounding", "grounded_qa", "video_qa"):
         assert f'src="report/sample-{task}.png"' in page and (out / "report" / f"sample-{task}.png").stat().st_size > 10_000
-    for column in ("random", "warm start", "GRPO", "floor"):
+    for column in ("random", "warm start", "GRPO", "floors"):
         assert f"<th>{column}</th>" in page
+    assert "/gx/" not in page   # the dataset plots are the report's figures, not Great Expectations' logos
 
     # the tracking samples' frames are the generated video's frames at the box times, the square inside each box
     samples = [r for r in pq.read_table(out / "ingested" / "samples").to_pylist() if r["task"] == "tracking"]
