@@ -182,11 +182,14 @@ def batches(data: Path, skip: set[str], size: int) -> Iterator[list]:
         yield batch
 
 
-def evaluate_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int = 256,
+def evaluate_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int | None = None,
                    progress=None) -> dict[str, str]:
-    """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions."""
+    """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions.
+    `max_new_tokens`: None = the length the model was trained with (vrft's training config beside it),
+    else the training default (1024)."""
     import torch
 
+    from train.checkpoint import trained_max_new_tokens
     from train.inputs import check_against_processor, encode_example
     from train.model import load_model, load_processor
     from train.rollout import generate
@@ -196,6 +199,7 @@ def evaluate_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, 
     model = load_model(_model_cfg(model_dir), dtype).to(device).eval()
     processor = load_processor(str(model_dir))
     check_against_processor(processor)  # pixels are made on the device: they must be the processor's
+    max_new_tokens = max_new_tokens or trained_max_new_tokens(model_dir)
     config = greedy_config(model, max_new_tokens)
     path = out / "predictions.jsonl"
     done = load_predictions(path)

@@ -92,6 +92,33 @@ def reference_model(policy, ref, lora: bool) -> Iterator[torch.nn.Module]:
         raise ValueError("no reference model (beta = 0)")
 
 
+@contextmanager
+def unsharded_root(model, device: torch.device) -> Iterator[None]:
+    """Under FSDP2 (torch `fully_shard`), the outermost unit initialised and gathered while `generate` runs.
+
+    transformers 5.24's `generate` runs the vision tower (`get_video_features`) before any whole-model
+    forward. Two things break under FSDP2: the vision patch embedding and merger belong to the outermost
+    unit (only the vision and decoder blocks are units of their own, as accelerate_fsdp.yaml wraps), whose
+    parameters are gathered only around its own forward, so the convolution meets sharded DTensors; and
+    FSDP sets its units up on the first forward through the outermost one, so a vision block called first
+    takes itself for the root. A one-token text forward sets the units up, and gathering the outermost unit
+    for the call (freed after) serves every call, not only the first. Without FSDP2 this does nothing.
+    """
+    from torch.distributed.fsdp import FSDPModule
+
+    root = next((m for m in model.modules() if isinstance(m, FSDPModule)), None)
+    if root is None:
+        yield
+        return
+    with torch.no_grad():
+        root(input_ids=torch.zeros((1, 1), dtype=torch.long, device=device), use_cache=False)
+    root.unshard()
+    try:
+        yield
+    finally:
+        root.reshard()
+
+
 def trainable_parameters(model) -> tuple[int, int]:
     params = list(model.parameters())
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)

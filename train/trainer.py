@@ -49,13 +49,15 @@ import torch
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
 from train.data import Prefetcher, count_rows, decode_row, shard_files
+from train.distributed import gather_named, gather_rows, global_advantages, global_totals, maxed, summed
 from train.inputs import PromptInputs, check_against_processor, device_pixels, encode_example
-from train.losses import Totals, group_advantages, policy_loss
+from train.losses import policy_loss
 from train.metrics import RunLog, rollout_stats, sample_rows
 from train.model import (
     load_model, load_processor, load_reference, mixed_precision, prepare_policy, reference_model, trainable_parameters,
     weights_dtype,
 )
+from train.positions import startup_note
 from train.rollout import Rollout, completion_logprobs, generate, sampling_config, vision_token_ids
 from train.scoring import ScoreFn, default_score_fn, score_rows
 from train.timing import PhaseTimers
@@ -84,7 +86,7 @@ class GRPOTrainer:
             mixed_precision=mixed_precision(config.model), step_scheduler_with_optimizer=False,
         )
         self.device = self.accelerator.device
-        set_seed(config.run.seed)
+        set_seed(config.run.seed)  # the same on every process while the models are built
         self.out = Path(config.run.out)
         self.timers = PhaseTimers(sync_cuda=self.device.type == "cuda")
 
@@ -113,6 +115,8 @@ class GRPOTrainer:
         self.suppressed = vision_token_ids(policy)   # never sampled, so left out of every log-prob softmax
         self.state = TrainerState()
         self.trainable, self.parameters = trainable_parameters(policy)
+        self.positions_note = ""
+        set_seed(config.run.seed, device_specific=True)  # sampling: seed + process index, its own on each process
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
@@ -154,10 +158,13 @@ class GRPOTrainer:
                     prompts = [next(batches, None) for _ in range(self.cfg.data.prompts_per_step)]
                 if any(p is None for p in prompts):
                     break  # the data ran out mid-batch (another process's share, or a partial last batch)
+                if not self.positions_note:
+                    self.positions_note = startup_note(self.accelerator.unwrap_model(self.model), prompts[0])
+                    log.note(self.positions_note)
                 metrics, rollout = self.train_step(prompts)
                 self.state.step += 1
                 self.state.position += self.per_step
-                metrics["step_seconds"] = time.perf_counter() - started
+                metrics["step_seconds"] = maxed(self.accelerator, [time.perf_counter() - started])[0]
                 metrics["tokens_per_second"] = metrics["tokens"] / metrics["step_seconds"]
                 history.append(metrics)
                 with self.timers("log"):
@@ -174,7 +181,7 @@ class GRPOTrainer:
             log.close()
         if not run.save_every or self.state.step % run.save_every:
             self.save()
-        save_final(self.accelerator, self.model, self.processor, self.out / "final")
+        save_final(self.accelerator, self.model, self.processor, self.out / "final", self.cfg.to_dict())
         return history
 
     def train_step(self, prompts: list[PromptInputs]) -> tuple[dict[str, float], Rollout]:
@@ -201,7 +208,9 @@ class GRPOTrainer:
             )
 
         with t("advantages"):
-            rollout.advantages = group_advantages(rollout.rewards, rollout.group_size, cfg.loss.advantage_scale)
+            rollout.advantages = global_advantages(
+                self.accelerator, rollout.rewards, rollout.group_size, cfg.loss.advantage_scale,
+            )
 
         with t("reference"):
             if cfg.loss.beta > 0:
@@ -217,17 +226,31 @@ class GRPOTrainer:
             with t("optimizer step"):
                 loss_stats["grad_norm"] = self._optimizer_step()
 
-        metrics = rollout_stats(rollout)
-        metrics.update(loss_stats)
-        metrics["lr"] = self.scheduler.get_last_lr()[0]
-        metrics["tokens"] = float(rollout.attention_mask.sum())
-        metrics["completion_tokens"] = float(rollout.completion_mask.sum())
-        if self.device.type == "cuda":
-            metrics["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
-        metrics.update({f"time/{k}": v for k, v in t.pop().items()})
-        return metrics, rollout
+        return self._step_metrics(rollout, loss_stats), rollout
 
     # ---- phases' helpers -------------------------------------------------------------------------
+
+    def _step_metrics(self, rollout: Rollout, loss_stats: dict[str, float]) -> dict[str, float]:
+        """The step's statistics over every process: rows gathered, counts and loss shares summed,
+        times and memory the slowest / largest process's."""
+        acc = self.accelerator
+        metrics = rollout_stats(
+            gather_rows(acc, rollout.rewards), gather_named(acc, rollout.components, rollout.size),
+            gather_rows(acc, rollout.advantages), gather_rows(acc, rollout.completion_mask.sum(dim=1)),
+            gather_rows(acc, rollout.truncated), rollout.group_size,
+        )
+        local = {**loss_stats, "tokens": float(rollout.attention_mask.sum()),
+                 "completion_tokens": float(rollout.completion_mask.sum())}
+        shared = {"grad_norm"}  # the same on every process after the gradient all-reduce
+        summed_keys = sorted(k for k in local if k not in shared)
+        metrics.update(zip(summed_keys, summed(acc, [local[k] for k in summed_keys])))
+        metrics.update({k: local[k] for k in shared if k in local})
+        metrics["lr"] = self.scheduler.get_last_lr()[0]
+        peaks = {f"time/{k}": v for k, v in self.timers.pop().items()}
+        if self.device.type == "cuda":
+            peaks["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
+        metrics.update(zip(sorted(peaks), maxed(acc, [peaks[k] for k in sorted(peaks)])))
+        return metrics
 
     def _micro_batches(self, rollout: Rollout) -> list[torch.Tensor]:
         return list(torch.arange(rollout.size).split(self.cfg.optim.micro_batch_size))
@@ -248,14 +271,14 @@ class GRPOTrainer:
         return torch.cat(out)
 
     def _accumulate(self, rollout: Rollout) -> dict[str, float]:
-        """Forward + backward over micro-batches; gradients add up to the gradient of the batch loss."""
+        """Forward + backward over micro-batches; gradients add up to the gradient of the batch loss (all
+        processes' rows: normalisers counted over every process, and each process backpropagates `world`
+        times its share because DDP / FSDP average the gradients). Returns this process's shares."""
         cfg = self.cfg
         self.model.train()
         mask = rollout.train_mask(cfg.loss.mask_truncated)                  # [B, Lc]
-        totals = Totals(
-            sequences=int((mask.sum(dim=1) > 0).sum()), tokens=int(mask.sum()),
-            max_new_tokens=cfg.rollout.max_new_tokens, batch=rollout.size,
-        )
+        totals = global_totals(self.accelerator, mask, cfg.rollout.max_new_tokens)
+        world = self.accelerator.num_processes
         sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_low": 0.0, "clip_high": 0.0}
         chunks = self._micro_batches(rollout)
         for k, rows in enumerate(chunks):
@@ -272,7 +295,7 @@ class GRPOTrainer:
                     mask[rows].to(self.device), beta=cfg.loss.beta, epsilon_low=cfg.loss.epsilon_low,
                     epsilon_high=cfg.loss.epsilon_high, aggregation=cfg.loss.aggregation, totals=totals,
                 )
-                self.accelerator.backward(parts.loss)
+                self.accelerator.backward(parts.loss * world)
             share = parts.tokens.item() / max(totals.tokens, 1)
             sums["loss"] += parts.loss.item()
             sums["policy_loss"] += parts.policy.item() * share
@@ -306,4 +329,5 @@ def run_training(config: TrainConfig, resume: str | bool | None = None, score_fn
     return {
         "steps": trainer.state.step, "resumed_from": str(resumed) if resumed else None, "out": str(trainer.out),
         "history": history, "trainable_parameters": trainer.trainable, "parameters": trainer.parameters,
+        "positions": trainer.positions_note,
     }
