@@ -39,6 +39,7 @@ Where vrft departs from the paper's code, and why:
 from __future__ import annotations
 
 import math
+import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -82,9 +83,14 @@ class GRPOTrainer:
 
         self.cfg = config
         self.score_fn = score_fn or default_score_fn()
-        self.accelerator = Accelerator(
+        self.accelerator = Accelerator(  # cpu: without it, torchrun on CPUs gives N unrelated single processes
             mixed_precision=mixed_precision(config.model), step_scheduler_with_optimizer=False,
+            cpu=not torch.cuda.is_available(),
         )
+        launched = int(os.environ.get("WORLD_SIZE", "1"))
+        if launched != self.accelerator.num_processes:
+            raise RuntimeError(f"launched as {launched} processes, but accelerate runs "
+                               f"{self.accelerator.num_processes}: they would not share gradients")
         self.device = self.accelerator.device
         set_seed(config.run.seed)  # the same on every process while the models are built
         self.out = Path(config.run.out)
