@@ -17,10 +17,19 @@ Algorithm (Shao et al. 2024, as VideoChat-R1 uses it). Each step, for P prompts 
   (loss+backward and optimizer step repeat num_iterations times over the same rollout)
   log, checkpoint
 
+Several processes (accelerate / torchrun; DDP or FSDP2): each process holds P prompts of its own rows.
+The loss's normalisers (trained tokens, trained sequences, batch size), the `batch` advantage std and
+the logged statistics are computed over every process (train/distributed.py), so N processes holding
+P prompts each make the update one process holding N * P would. Sampling draws from seed + process index.
+
 Where vrft departs from the paper's code, and why:
-  * every log-prob forward gets the video tensors, `mm_token_type_ids` and `second_per_grid_ts` (the
-    reference omits second_per_grid_ts, exact only at exactly 2 fps; transformers 5.x without
-    mm_token_type_ids silently uses 1-D positions; TRL 1.16 drops the video altogether);
+  * every log-prob forward gets the video tensors and `second_per_grid_ts` (the reference omits
+    second_per_grid_ts, exact only at exactly 2 fps; TRL 1.16 drops the video altogether);
+  * every forward (rollout, reference, loss, evaluation) gets 3-D rope positions vrft computes by the
+    checkpoints' convention (train/positions.py): transformers 5.24 starts the text after a video inside
+    the video's time positions; the start-up note says whether the installed library agrees;
+  * under FSDP2, `generate` first sets the units up and gathers the outermost one (transformers 5.24
+    runs the vision tower before any whole-model forward; train/model.py `unsharded_root`);
   * frames come decoded from shards with their real sampled fps; no video is decoded in the loop, and
     the processor's pixel math runs on the model's device (same values; checked against it at start-up);
   * several prompts per process per step, gradients accumulated over micro-batches; the loss is

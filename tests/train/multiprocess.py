@@ -40,13 +40,18 @@ def launch(out: Path, model_dir: Path, shards: Path, timeout: int = 1200) -> Non
 # ---- replayed rollouts: the same completions for a prompt whichever process holds it -------------
 
 
+# where completion g of prompt (index % 4) puts its EOS; None = cut off. Prompts 0 and 1 (the two
+# processes' first rows) differ in trained tokens and in cut-off rows, so per-process normalisers show.
+ENDS = [[1, None, 3, 5], [None, None, 6, 2], [0, 4, None, 7], [2, None, None, 6]]
+
+
 def replay_completion(index: int, g: int, width: int, eos: int, vocab: list[int]) -> list[int]:
-    """Completion g of the prompt at stream position `index`: random ordinary tokens, an EOS at a
-    row-dependent place or none (cut off), padded with EOS."""
+    """Completion g of the prompt at stream position `index`: random ordinary tokens, then EOS from
+    ENDS onwards (or none: cut off at `width`)."""
     rng = torch.Generator().manual_seed(1000 * index + g)
     tokens = [vocab[i] for i in torch.randint(len(vocab), (width,), generator=rng).tolist()]
-    end = (index * 7 + g * 3) % (width + 2)  # >= width: no EOS (truncated)
-    if end < width:
+    end = ENDS[index % 4][g % 4]
+    if end is not None and end < width:
         tokens = tokens[:end] + [eos] * (width - end)
     return tokens
 
