@@ -24,6 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 COMBOS = [(agg, masked, scale) for agg in ("token-mean", "sequence-mean", "dr-grpo")
           for masked in (False, True) for scale in ("group", "batch", "none")]
+COMBO_OVERRIDES = ("loss.beta=0",)  # before any update the KL term's gradient is 0: no reference needed
 
 
 def launch(out: Path, model_dir: Path, shards: Path, timeout: int = 1200) -> None:
@@ -257,7 +258,7 @@ def main() -> None:
     from tests.train.conftest import e_share
     from train.trainer import GRPOTrainer
 
-    combos_trainer = GRPOTrainer(config(model_dir, shards, out / "combos"), score_fn=e_share)
+    combos_trainer = GRPOTrainer(config(model_dir, shards, out / "combos", *COMBO_OVERRIDES), score_fn=e_share)
     rank = combos_trainer.accelerator.process_index
     torch.save(run_combos(combos_trainer), out / f"combos-rank{rank}.pt")
     (out / f"runs-rank{rank}.json").write_text(json.dumps(run_runs(model_dir, shards, out)))

@@ -92,7 +92,8 @@ def one_process(launched, tiny_model_dir, small_shards, tmp_path_factory):
     """The same replayed batch on one process holding both prompts, every combination."""
     from train.trainer import GRPOTrainer
 
-    cfg = mp.config(tiny_model_dir, small_shards, tmp_path_factory.mktemp("one"), "data.prompts_per_step=2")
+    cfg = mp.config(tiny_model_dir, small_shards, tmp_path_factory.mktemp("one"), "data.prompts_per_step=2",
+                    *mp.COMBO_OVERRIDES)
     trainer = GRPOTrainer(cfg, score_fn=e_share)
     return mp.run_combos(trainer)
 
