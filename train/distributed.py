@@ -12,11 +12,22 @@ in (train/data.py deals blocks of rows to processes in rank order). On one proce
 from __future__ import annotations
 
 import math
+import os
 from typing import Sequence
 
 import torch
 
 from train.losses import Totals, group_advantages
+from train.metrics import rollout_stats
+from train.rollout import Rollout
+
+
+def check_launch(accelerator) -> None:
+    """Refuse a launch whose processes would not talk to each other (each would train alone, on all rows)."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched != accelerator.num_processes:
+        raise RuntimeError(f"launched as {launched} processes, but accelerate runs {accelerator.num_processes}: "
+                           "they would not share gradients")
 
 
 def gather_rows(accelerator, rows: torch.Tensor) -> torch.Tensor:
@@ -55,3 +66,22 @@ def gather_named(accelerator, named: dict[str, torch.Tensor], rows: int) -> dict
 
     names = sorted(set(gather_object(sorted(named))))
     return {n: gather_rows(accelerator, named.get(n, torch.full((rows,), math.nan))) for n in names}
+
+
+SHARED = ("grad_norm", "lr")  # the same on every process (after the gradient all-reduce)
+
+
+def step_metrics(accelerator, rollout: Rollout, counts: dict[str, float], peaks: dict[str, float]) -> dict[str, float]:
+    """A step's logged statistics over every process: the rollout's rows gathered (rewards, advantages,
+    lengths), `counts` summed (tokens and each process's share of the loss terms), `peaks` maxed (times
+    and memory: the slowest / largest process's)."""
+    metrics = rollout_stats(
+        gather_rows(accelerator, rollout.rewards), gather_named(accelerator, rollout.components, rollout.size),
+        gather_rows(accelerator, rollout.advantages), gather_rows(accelerator, rollout.completion_mask.sum(dim=1)),
+        gather_rows(accelerator, rollout.truncated), rollout.group_size,
+    )
+    added = sorted(k for k in counts if k not in SHARED)
+    metrics.update(zip(added, summed(accelerator, [counts[k] for k in added])))
+    metrics.update({k: counts[k] for k in SHARED if k in counts})
+    metrics.update(zip(sorted(peaks), maxed(accelerator, [peaks[k] for k in sorted(peaks)])))
+    return metrics

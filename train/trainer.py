@@ -48,7 +48,6 @@ Where vrft departs from the paper's code, and why:
 from __future__ import annotations
 
 import math
-import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -59,10 +58,10 @@ import torch
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
 from train.data import Prefetcher, count_rows, decode_row, shard_files
-from train.distributed import gather_named, gather_rows, global_advantages, global_totals, maxed, summed
+from train.distributed import check_launch, global_advantages, global_totals, maxed, step_metrics
 from train.inputs import PromptInputs, check_against_processor, device_pixels, encode_example
 from train.losses import policy_loss
-from train.metrics import RunLog, rollout_stats, sample_rows
+from train.metrics import RunLog, sample_rows
 from train.model import (
     load_model, load_processor, load_reference, mixed_precision, prepare_policy, reference_model, trainable_parameters,
     weights_dtype,
@@ -96,10 +95,7 @@ class GRPOTrainer:
             mixed_precision=mixed_precision(config.model), step_scheduler_with_optimizer=False,
             cpu=not torch.cuda.is_available(),
         )
-        launched = int(os.environ.get("WORLD_SIZE", "1"))
-        if launched != self.accelerator.num_processes:
-            raise RuntimeError(f"launched as {launched} processes, but accelerate runs "
-                               f"{self.accelerator.num_processes}: they would not share gradients")
+        check_launch(self.accelerator)
         self.device = self.accelerator.device
         set_seed(config.run.seed)  # the same on every process while the models are built
         self.out = Path(config.run.out)
@@ -246,26 +242,12 @@ class GRPOTrainer:
     # ---- phases' helpers -------------------------------------------------------------------------
 
     def _step_metrics(self, rollout: Rollout, loss_stats: dict[str, float]) -> dict[str, float]:
-        """The step's statistics over every process: rows gathered, counts and loss shares summed,
-        times and memory the slowest / largest process's."""
-        acc = self.accelerator
-        metrics = rollout_stats(
-            gather_rows(acc, rollout.rewards), gather_named(acc, rollout.components, rollout.size),
-            gather_rows(acc, rollout.advantages), gather_rows(acc, rollout.completion_mask.sum(dim=1)),
-            gather_rows(acc, rollout.truncated), rollout.group_size,
-        )
-        local = {**loss_stats, "tokens": float(rollout.attention_mask.sum()),
-                 "completion_tokens": float(rollout.completion_mask.sum())}
-        shared = {"grad_norm"}  # the same on every process after the gradient all-reduce
-        summed_keys = sorted(k for k in local if k not in shared)
-        metrics.update(zip(summed_keys, summed(acc, [local[k] for k in summed_keys])))
-        metrics.update({k: local[k] for k in shared if k in local})
-        metrics["lr"] = self.scheduler.get_last_lr()[0]
+        counts = {**loss_stats, "tokens": float(rollout.attention_mask.sum()),
+                  "completion_tokens": float(rollout.completion_mask.sum())}
         peaks = {f"time/{k}": v for k, v in self.timers.pop().items()}
         if self.device.type == "cuda":
             peaks["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
-        metrics.update(zip(sorted(peaks), maxed(acc, [peaks[k] for k in sorted(peaks)])))
-        return metrics
+        return {**step_metrics(self.accelerator, rollout, counts, peaks), "lr": self.scheduler.get_last_lr()[0]}
 
     def _micro_batches(self, rollout: Rollout) -> list[torch.Tensor]:
         return list(torch.arange(rollout.size).split(self.cfg.optim.micro_batch_size))
