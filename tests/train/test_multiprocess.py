@@ -2,7 +2,7 @@
 every step, the update and the logged metrics equal one process holding the whole batch (every
 aggregation x mask_truncated x advantage scale), each samples with its own RNG, a stop + resume equals
 the uninterrupted run, and FSDP2 (torch `fully_shard`, wrapped as accelerate_fsdp.yaml says) can
-generate and train. One torchrun launch serves all of them (tests/train/multiprocess.py)."""
+generate and train. One torchrun launch serves all of them (tests/train/two_processes.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.train import multiprocess as mp
+from tests.train import two_processes as mp
 from tests.train.conftest import e_share
 from train.toy import write_toy_shards
 
