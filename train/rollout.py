@@ -12,7 +12,7 @@ from typing import Sequence
 import torch
 
 from train.inputs import PromptInputs, collate_prompts, device_pixels, video_tensors
-from train.model import unsharded_root
+from train.model import ready_to_generate
 from train.positions import rope_positions
 
 
@@ -117,8 +117,8 @@ def generate(
     batch = {k: v.to(device) for k, v in batch.items()}
     positions = rope_positions(batch["mm_token_type_ids"], batch["attention_mask"], model.config,
                                batch["video_grid_thw"], batch["second_per_grid_ts"])
-    with unsharded_root(model, device):
-        sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config)  # [B, Lp + Lc]
+    ready_to_generate(model, device)
+    sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config)  # [B, Lp + Lc]
     width = batch["input_ids"].shape[1]
     completions = sequences[:, width:]                                          # [B, Lc]
     mask, truncated = completion_mask(completions, eos_ids(model))

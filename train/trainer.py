@@ -28,8 +28,9 @@ Where vrft departs from the paper's code, and why:
   * every forward (rollout, reference, loss, evaluation) gets 3-D rope positions vrft computes by the
     checkpoints' convention (train/positions.py): transformers 5.24 starts the text after a video inside
     the video's time positions; the start-up note says whether the installed library agrees;
-  * under FSDP2, `generate` first sets the units up and gathers the outermost one (transformers 5.24
-    runs the vision tower before any whole-model forward; train/model.py `unsharded_root`);
+  * under FSDP2, one text-token forward before each `generate` sets the units up and gathers the
+    outermost one (transformers 5.24 runs the vision tower before any whole-model forward;
+    train/model.py `ready_to_generate`);
   * frames come decoded from shards with their real sampled fps; no video is decoded in the loop, and
     the processor's pixel math runs on the model's device (same values; checked against it at start-up);
   * several prompts per process per step, gradients accumulated over micro-batches; the loss is
