@@ -97,11 +97,14 @@ def batches(data: Path, skip: set[str], size: int) -> Iterator[list[Example]]:
         yield batch
 
 
-def predict_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int = 256,
+def predict_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int | None = None,
                   progress: Callable[[int], None] | None = None) -> dict[str, str]:
-    """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions."""
+    """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions.
+    `max_new_tokens`: None = the length the model was trained with (vrft's training config beside it),
+    else the training default (1024)."""
     import torch  # torch, transformers and the model code load only when a model runs (`vrft eval --baseline` needs none)
 
+    from train.checkpoint import trained_max_new_tokens
     from train.inputs import check_against_processor, encode_example
     from train.model import load_model, load_processor
     from train.rollout import generate
@@ -111,6 +114,7 @@ def predict_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, m
     model = load_model(ModelConfig(path=str(model_dir)), dtype).to(device).eval()
     processor = load_processor(str(model_dir))
     check_against_processor(processor)  # pixels are made on the device: they must be the processor's
+    max_new_tokens = max_new_tokens or trained_max_new_tokens(model_dir)
     config = greedy_config(model, max_new_tokens)
     path = out / PREDICTIONS
     done = load_predictions(path)

@@ -83,3 +83,31 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
         assert all(0 <= x[key] <= 1 for x in lines), key
     assert main(["train", config, *common, "loss.beta=oops"]) == 2
     assert "loss.beta: expected float" in capsys.readouterr().err
+
+
+def test_eval_generates_as_long_as_the_model_was_trained_to(tmp_path, tiny_config, monkeypatch):
+    """`vrft eval` without --max-new-tokens: the length in the training config `vrft train` writes beside
+    the final model (not a fixed 256 that cuts long thinking); the training default for other models."""
+    import train.rollout
+    from tests.train.conftest import e_share
+    from train.synthetic_training_shards import write_toy_shards
+    from train.trainer import run_training
+
+    summary = run_training(tiny_config("rollout.max_new_tokens=5", "run.steps=1", out=tmp_path / "run"), score_fn=e_share)
+    model = tmp_path / "run" / "final"
+    write_toy_shards(tmp_path / "eval-shards", rows=4, files=1)
+    seen, real = [], train.rollout.generate
+
+    def spy(model, processor, prompts, gen_config, device, pixels=None):
+        rollout = real(model, processor, prompts, gen_config, device, pixels)
+        seen.append((gen_config.max_new_tokens, rollout.completion_width))
+        return rollout
+
+    monkeypatch.setattr(train.rollout, "generate", spy)
+    assert cli("eval", "--model", str(model), "--data", str(tmp_path / "eval-shards"), "--out", str(tmp_path / "eval")) == 0
+    assert summary["steps"] == 1 and seen == [(5, 5)]  # asked for 5, and random weights ran all the way
+    from train.checkpoint import trained_max_new_tokens
+    from train.config import RolloutConfig
+
+    assert trained_max_new_tokens(model) == 5
+    assert trained_max_new_tokens(tmp_path) == RolloutConfig().max_new_tokens == 1024  # not trained by vrft

@@ -32,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", choices=BASELINES,
                    help="evaluate a trivial predictor instead of a model (no --model needed)")
     p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="completion length; default: the one the model was trained with (vrft train writes it "
+                   "beside the model), else 1024")
     p.set_defaults(func=run)
 
 
