@@ -167,3 +167,21 @@ def test_beams_noise_does_not_reach_the_user(caplog):
             "Tags {'failed'} requested in with_outputs() but not declared in type hints.")
         logging.warning("a warning that matters")
     assert [r.getMessage() for r in caplog.records] == ["a warning that matters"]
+
+
+def test_ingest_summary_counts_only_written_videos(capsys):
+    from types import SimpleNamespace
+
+    from vrft.commands.ingest import _summary
+
+    def manifest(written, failed):
+        return {"counts": {"input": 9, "written": 9, "repaired": 0, "rejected": 0}, "repaired_by_reason": {},
+                "rejected_by_reason": {}, "videos": {"written": written, "failed": failed,
+                                                     "failed_by_reason": {"video_missing": failed}},
+                "timings": {"total_s": 5.0, "run_s": 4.0, "records_per_s": 2.25}}
+
+    _summary(SimpleNamespace(manifest=manifest(written=0, failed=300), out="o"))   # 300 failed lookups
+    assert "videos written/s" not in capsys.readouterr().out
+    _summary(SimpleNamespace(manifest=manifest(written=6, failed=300), out="o"))
+    line = next(x for x in capsys.readouterr().out.splitlines() if "videos written/s" in x)
+    assert line.split()[-2] == "1.50"                                                  # 6 decoded in 4 s

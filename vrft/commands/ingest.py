@@ -91,8 +91,9 @@ def _summary(result) -> None:
     rows += [[f"  rejected: {k}", v] for k, v in m["rejected_by_reason"].items()]
     rows.append(["videos written", m["videos"]["written"]])
     rows += [[f"  video failed: {k}", v] for k, v in m["videos"]["failed_by_reason"].items()]
-    rows += [["seconds", f"{t['total_s']:.1f}"], ["records/s", f"{t['records_per_s']:.1f}"],
-             ["videos/s", f"{t['videos_per_s']:.2f}"]]
+    rows += [["seconds", f"{t['total_s']:.1f}"], ["records/s", f"{t['records_per_s']:.1f}"]]
+    if m["videos"]["written"]:  # decoded videos only: a missing file or a refused path is no decode
+        rows.append(["videos written/s", f"{m['videos']['written'] / max(t['run_s'], 1e-9):.2f}"])
     print_table(f"vrft ingest -> {result.out}", ["what", "count"], rows)
     print(f"wrote {result.out}/samples, videos, rejects and manifest.json")
 
