@@ -116,7 +116,7 @@ def check_run_folder(
     if out.exists() and not out.is_dir():
         raise UserError(f"run.out {out} exists and is not a folder")
     if not (resume or resume_from):
-        if out.is_dir() and any(out.iterdir()):
+        if out.is_dir() and any(p.name != RUN_CONFIG for p in out.iterdir()):  # a start that failed early is no run
             raise UserError(f"run.out {out} already holds a run; continue it with --resume, or give another "
                             "run.out (or delete this one)")
         return None, []

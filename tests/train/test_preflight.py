@@ -31,6 +31,9 @@ def test_a_new_run_needs_an_empty_or_absent_folder(tiny_config, tmp_path):
     assert check_run_folder(tiny_config(out=tmp_path / "absent"), False, None, []) == (None, [])
     (tmp_path / "empty").mkdir()
     assert check_run_folder(tiny_config(out=tmp_path / "empty"), False, None, []) == (None, [])
+    failed_start = tiny_config(out=tmp_path / "failed")          # the config recorded, then the model failed to load
+    record_config(failed_start)
+    assert check_run_folder(failed_start, False, None, []) == (None, [])
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "metrics.jsonl").write_text("{}\n")
     with pytest.raises(UserError, match="already holds a run; continue it with --resume"):
