@@ -40,5 +40,5 @@ def test_stdin_and_unknown_task():
     assert res.returncode == 0
     assert json.loads(res.stdout) == {"line": 1, "format": 1.0, "accuracy": 1.0, "total": 2.0}
     bad = run("rewards", "score", "--task", "nope", "--input", "-", stdin="")
-    assert bad.returncode == 2 and "invalid choice: 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "unknown task 'nope'" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -29,9 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True,
                    help="evaluation shards (vrft mix output), or an ingestion folder for --baseline")
     p.add_argument("--out", type=Path, required=True, help="folder for predictions and metrics")
-    p.add_argument("--profile", default="default", choices=profile_names(),
-                   help="answer reading and metric convention (default: default; videochat-r1 also scores the "
-                   "tracking box the prompt gives, as the reference does)")
+    p.add_argument("--profile", default="default",
+                   help=f"answer reading and metric convention: {', '.join(profile_names())} (default: default; "
+                   "videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
     p.add_argument("--baseline", choices=BASELINES,
                    help="evaluate a trivial predictor instead of a model (default: none; no --model needed)")
     p.add_argument("--batch-size", type=number(int, min=1), default=4, metavar="N",

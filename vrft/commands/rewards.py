@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--task", required=True, choices=[t.name for t in tasks()], help="the task the completions answer")
-    s.add_argument("--profile", default="default", choices=profile_names(), help="reward profile (default: default)")
+    s.add_argument("--task", required=True, help=f"the task the completions answer: {', '.join(t.name for t in tasks())}")
+    s.add_argument("--profile", default="default", help=f"reward profile: {', '.join(profile_names())} (default: default)")
     s.add_argument("--input", required=True, type=Path, help="JSONL file, one completion per line ('-' for stdin)")
     s.add_argument("--output", type=Path, help="JSONL file for the per-line scores (default: stdout)")
     s.set_defaults(func=run_score)
