@@ -79,3 +79,13 @@ def test_resume_checks(started, tiny_config, tmp_path):
     (out / RUN_CONFIG).write_text("[1, 2]")
     with pytest.raises(UserError, match="not a training config"):
         check_run_folder(cfg, True, None, [])
+
+
+def test_rows_without_frames_are_counted():
+    import pyarrow as pa
+
+    from train.preflight import _frameless
+
+    typ = pa.list_(pa.struct([("timestamps", pa.list_(pa.float64()))]))
+    videos = pa.array([[{"timestamps": [0.5, 1.0]}], [], [{"timestamps": []}], None, [{"timestamps": [0.0]}]], typ)
+    assert _frameless(videos) == 3   # no video, an empty video, a null
