@@ -42,7 +42,6 @@ def check_model(path: str) -> None:
 def check_shards(spec: str) -> list[Path]:
     """The shard files, each a readable training table whose every row has frames."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     if Path(spec).is_dir() and any((Path(spec) / t).is_dir() for t in layout.TABLES):
@@ -61,18 +60,24 @@ def check_shards(spec: str) -> list[Path]:
             if table != "training" or missing:
                 what = f"a {table} table" if table != "training" else f"without the columns {missing}"
                 raise UserError(f"data.shards: {path} is {what}, not a training shard (`vrft mix` writes them)")
-            videos = pf.read(columns=["videos.list.element.timestamps"]).column("videos")
+            for batch in pf.iter_batches(batch_size=4096, columns=["videos.list.element.timestamps"]):
+                frameless += _frameless(batch.column("videos"))
         except (pa.ArrowException, OSError) as err:
             raise UserError(f"data.shards: {path} is not a readable Parquet file ({err})") from None
-        no_video = pc.fill_null(pc.list_value_length(videos), 0)
-        stamps = pc.list_value_length(pc.struct_field(pc.list_flatten(videos), "timestamps"))
-        frameless += int(pc.sum(pc.equal(no_video, 0)).as_py() or 0)
-        frameless += int(pc.sum(pc.equal(pc.fill_null(stamps, 0), 0)).as_py() or 0)
     if frameless:
         raise UserError(
             f"data.shards {spec}: {frameless} rows have no frames (labels-only shards); the trainer needs frames: "
             "ingest the videos without --no-frames, then mix with `frames: required` (the default) in the recipe")
     return files
+
+
+def _frameless(videos) -> int:
+    """Rows of a `videos` column (only its timestamps read) without a video, or with a video of no frames."""
+    import pyarrow.compute as pc
+
+    no_video = pc.equal(pc.fill_null(pc.list_value_length(videos), 0), 0)
+    no_frames = pc.equal(pc.fill_null(pc.list_value_length(pc.struct_field(pc.list_flatten(videos), "timestamps")), 0), 0)
+    return int(pc.sum(no_video).as_py() or 0) + int(pc.sum(no_frames).as_py() or 0)
 
 
 def flat_config(cfg: TrainConfig | dict[str, Any]) -> dict[str, Any]:
