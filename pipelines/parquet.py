@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import storage
+from schemas.errors import UserError
 
 MAX_ROW_GROUP_BYTES = 100 * 2**20
 
@@ -152,5 +153,11 @@ def write_rows(
 
 
 def open_parquet(path: str, **options: Any) -> pq.ParquetFile:
-    """A Parquet file to read, local or remote (`options`: those of `pyarrow.parquet.ParquetFile`)."""
-    return pq.ParquetFile(storage.path_or_file(path), **options)
+    """A Parquet file to read, local or remote (`options`: those of `pyarrow.parquet.ParquetFile`); a file
+    that is not Parquet (garbage, truncated, a bad footer) is the user's to fix, named in one line."""
+    try:
+        return pq.ParquetFile(storage.path_or_file(path), **options)
+    except (pa.ArrowInvalid, OSError) as err:
+        if isinstance(err, OSError) and err.errno is not None:
+            raise  # the system's failure (a missing file, a full disk), not the file's content
+        raise UserError(f"{path}: not a readable Parquet file ({err})") from None

@@ -126,9 +126,10 @@ def test_same_labels_twice_give_identical_files(real_data, tmp_path):
 def test_cli_prints_a_summary_and_refuses_a_second_run(real_data, tmp_path, capsys):
     f = real_data / "video_r1_style/dataflow_mm_video_cot_qa_sample_data.json"
     args = ["ingest", "video-r1", "--annotations", str(f), "--out", str(tmp_path / "o"), "--no-frames"]
-    assert main(args) == 0
+    assert main(args) == 1  # 4 of its 5 records rejected: written, then failed by validation
     shown = capsys.readouterr().out
     assert "problem_type_undeclared" in shown and "written" in shown
+    assert "FAILED rejected_share: share of input records rejected: 80.00% of 5" in shown
     assert main(args) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["ingest", "video-r1", "--annotations", str(tmp_path / "nope.json"), "--out", str(tmp_path / "p"),

@@ -210,8 +210,13 @@ def test_distribution_thresholds_and_small_datasets():
     prof.count("policy_repaired", ["rows"] * 27)
     manifest = {"counts": {"input": 40, "written": 30, "repaired": 30, "rejected": 10}}
     table, frame, notes = dataset_checks(prof, manifest, Thresholds())
-    assert [e.column for e in table.expectations] == []            # 30 and 40 rows: too few to judge
-    assert sum("fewer than min_rows" in n for n in notes) == 3
+    # 30 and 40 rows, fewer than min_rows: each share judged by the low end of its 95% Wilson interval,
+    # worked by hand from (p + z^2/2n - z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.96
+    cols = {e.column: e.kwargs["max_value"] for e in table.expectations}
+    assert cols == {"repaired_share": 0.25, "rejected_share": 0.25, "video_qa.answer_top_share": 0.6}
+    assert frame["repaired_share"][0] == pytest.approx(0.7438, abs=2e-4)         # 27 of 30
+    assert frame["rejected_share"][0] == pytest.approx(0.1419, abs=2e-4)         # 10 of 40: passes
+    assert frame["video_qa.answer_top_share"][0] == pytest.approx(0.8865, abs=2e-4)  # 30 of 30
     # an adapter's stated assumption is reported, not judged
     assert "30 of 30 rows (100%) carry the adapter's assumption box_times_assumed" in notes
     th = Thresholds.with_overrides({"min_rows": "5", "max_repaired_share": "0.95"})
@@ -222,6 +227,25 @@ def test_distribution_thresholds_and_small_datasets():
     assert frame["video_qa.answer_top_share"][0] == 1.0
     with pytest.raises(ValueError, match="unknown threshold"):
         Thresholds.with_overrides({"max_nonsense": "1"})
+
+
+@pytest.mark.parametrize("rejected, total, fails", [
+    (8, 8, True),    # VideoChat-R1's Quality_Access_4shot.json: every record rejected
+    (4, 5, True),    # low end 0.376 > 0.25
+    (1, 1, True),    # every record rejected fails at any size
+    (1, 3, False),   # low end 0.061: too few to say
+    (2, 3, False),   # low end 0.208
+    (13, 49, False),  # 26.5 % of 49, low end 0.162
+    (13, 50, True),  # 26 % of 50, judged as it is
+])
+def test_rejected_share_on_small_runs(rejected, total, fails):
+    manifest = {"counts": {"input": total, "written": total - rejected, "rejected": rejected}}
+    table, frame, _ = dataset_checks(DatasetProfile(), manifest, Thresholds())
+    (check,) = [e for e in table.expectations if e.column == "rejected_share"]
+    assert (frame["rejected_share"][0] > check.kwargs["max_value"]) == fails
+    # the failure message says the value, the threshold and how to change it
+    assert f"{rejected / total:.2%} of {total}" in check.about
+    assert "max 0.25; --set max_rejected_share=..." in check.about
 
 
 def test_cli_refuses_what_is_not_an_ingestion_folder(tmp_path):

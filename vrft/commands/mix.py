@@ -15,7 +15,8 @@ from vrft.table import print_table
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mix", help="weighted, filtered, deduplicated, leakage-checked training shards", description=__doc__)
-    p.add_argument("recipe", metavar="RECIPE.yaml")
+    p.add_argument("recipe", metavar="RECIPE.yaml", help="the mixing recipe (format: pipelines/mix/recipe.py; "
+                   "shipped ones: pipelines/mix/recipes/)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the training shards and manifest.json")
     p.add_argument("--root", metavar="DIR", help="folder the recipe's relative paths start at (default: the recipe's)")
     p.add_argument("--overwrite", action="store_true", help="replace a mixture already in --out")
