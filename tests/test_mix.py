@@ -60,6 +60,13 @@ def _recipe(root, **overrides):
     return parse_recipe(raw, str(root))
 
 
+def _entry(v):
+    """The training layout of a videos row, written out by hand: HF images, qwen_vl_utils' keys, vrft's."""
+    return {"video": [{"bytes": f, "path": None} for f in v["frames"]], "sample_fps": v["sampled_fps"],
+            "resized_height": v["frame_height"], "resized_width": v["frame_width"], "timestamps": v["timestamps"],
+            "frame_crc32": v["frame_crc32"]}
+
+
 def _read(out):
     files = sorted(glob.glob(f"{out}/part-*.parquet"))
     return pl.concat([pl.read_parquet(f) for f in files]), files
@@ -104,8 +111,7 @@ def test_rows_round_trip_and_are_shuffled(small, root):
         s, v = samples[r["sample_id"]], videos[r["video_key"]]
         assert r["video_key"] == s["video_key"] and r["think"] is False
         assert r["prompt"] == schemas.render_prompt(schemas.get_task(s["task"]), s, think=False)
-        (video,) = r["videos"]
-        assert video["video"] == v["frames"] and video["timestamps"] == v["timestamps"] and video["fps"] == v["sampled_fps"]
+        assert r["videos"] == [_entry(v)]
         assert json.loads(r["reward_model"]["ground_truth"]) == json.loads(json.dumps(schemas.ground_truth(s, think=False)))
     # shuffled: the two sources are interleaved, not concatenated
     first = rows["dataset"][:100].to_list()
@@ -315,7 +321,7 @@ def test_real_charades_test_video_refused_in_training(real_ingested, tmp_path):
     (video,) = pl.read_parquet(f"{clip}/videos/*.parquet").to_dicts()
     (sample,) = pl.read_parquet(f"{clip}/samples/*.parquet").to_dicts()
     assert row["video_key"] == "93REJ" and len(video["frames"]) == 60
-    assert row["videos"] == [{"video": video["frames"], "timestamps": video["timestamps"], "fps": video["sampled_fps"]}]
+    assert row["videos"] == [_entry(video)]
     truth = json.loads(row["reward_model"]["ground_truth"])
     assert truth["span"] == {"start": 3.4, "end": 10.5} and truth["duration"] == sample["duration"]
     assert row["prompt"] == schemas.render_prompt(schemas.get_task("temporal_grounding"), sample, think=True)
@@ -330,7 +336,7 @@ def test_a_failed_join_leaves_no_shard_behind(tmp_path):
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "vrft", "mix", str(tmp_path / "r.yaml"), "--out", str(out)],
                          cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 2 and "x000004 has 0 frames and 4 timestamps" in res.stderr
+    assert res.returncode == 2 and "video x000004: 0 frames and 4 timestamps" in res.stderr
     assert os.listdir(out) == []
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from train.checkpoint import STATE, latest_checkpoint
 from train.config import ConfigError, load_config
-from train.data import shard_files
+from train.data import ShardDataError, shard_files
 from vrft.errors import UserError
 
 
@@ -41,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if latest_checkpoint(Path(cfg.run.out)) is None:
             raise UserError(f"--resume: no checkpoint under {Path(cfg.run.out) / 'checkpoints'}")
-    summary = run_training(cfg, resume=resume)
+    try:
+        summary = run_training(cfg, resume=resume)
+    except ShardDataError as err:   # a corrupted row: named, exit 2 (see train/data.py)
+        raise UserError(f"data.shards: {err}") from None
     last = summary["history"][-1] if summary["history"] else {}
     where = f" (resumed from {summary['resumed_from']})" if summary["resumed_from"] else ""
     print(f"trained {summary['steps']} steps{where}; {summary['trainable_parameters']:,} of "
