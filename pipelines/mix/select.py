@@ -85,7 +85,7 @@ def load_source(src: Source, index: int, stats: SourceStats) -> pl.DataFrame:
     parts = []
     for folder in src.folders():
         ds = Ingested.open(folder)
-        frame = pl.scan_parquet(ds.parts("samples"))
+        frame = ds.scan("samples")
         if src.tasks:
             frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
         if src.splits:
@@ -131,7 +131,7 @@ def evaluation_videos(recipe: Recipe) -> dict[str, str]:
     out: dict[str, str] = {}
     for src in recipe.evaluation:
         for folder in src.folders():
-            frame = pl.scan_parquet(Ingested.open(folder).parts("samples"))
+            frame = Ingested.open(folder).scan("samples")
             if src.tasks:
                 frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
             if src.splits:
