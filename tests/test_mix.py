@@ -20,7 +20,7 @@ import schemas
 from pipelines import synthetic_ingested as synthetic
 from pipelines.mix import RECIPES_DIR, LeakageError, RecipeError, load_recipe, parse_recipe, run_mix
 from pipelines.mix import allocate
-from pipelines.mix.join import write_shards
+from pipelines.mix.join import MixDataError, write_shards
 from pipelines.mix.select import select
 from tests.conftest import ROOT
 
@@ -338,6 +338,33 @@ def test_a_failed_join_leaves_no_shard_behind(tmp_path):
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2 and "video x000004: 0 frames and 4 timestamps" in res.stderr
     assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("how, message", [
+    ("flipped", r"video x000002: frames \[1\] of 4 do not match their checksums \(run `vrft validate` on it\)"),
+    ("truncated", r"video x000002: frames \[2\] of 4 do not match their checksums"),
+    ("nan_time", r"video x000002: frame times not finite at frames \[3\]"),
+    ("nan_label", r"sample synthetic-train-\d+: labels or duration not finite"),
+])
+def test_mix_refuses_corrupted_frames_and_non_finite_values(tmp_path, how, message):
+    videos = synthetic.make_videos(4, n_frames=4, prefix="x")
+    samples = synthetic.make_samples(videos, 12, ("temporal_grounding",))
+    v = videos[2]
+    if how == "flipped":                    # 16 bytes flipped inside a stored JPEG (after it was written)
+        data = bytearray(v["frames"][1])
+        data[100:116] = bytes(b ^ 0xFF for b in data[100:116])
+        v["frames"][1] = bytes(data)
+    elif how == "truncated":
+        v["frames"][2] = v["frames"][2][: len(v["frames"][2]) // 2]
+    elif how == "nan_time":
+        v["timestamps"][3] = math.nan
+    else:
+        s = next(s for s in samples if s["video_key"] == "x000001")
+        s["span"] = {"start": math.nan, "end": 2.0}
+    synthetic.write_ingested(str(tmp_path / "src"), samples, videos)
+    with pytest.raises(MixDataError, match=message):
+        run_mix(parse_recipe({"sources": [{"path": "src"}]}, str(tmp_path)), str(tmp_path / "out"))
+    assert not list((tmp_path / "out").glob("part-*"))
 
 
 def test_the_trainer_reads_the_shards_in_order(small):

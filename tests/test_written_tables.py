@@ -1,9 +1,12 @@
-"""Every table vrft writes loads with HF `datasets`: a table that got no rows is not written at all
-(HF datasets refuses a table whose files hold no row), and vrft's own readers take it as empty."""
+"""What ingestion writes: every table loads with HF `datasets` (a table that got no rows is not written at
+all: HF datasets refuses a table whose files hold no row; vrft's readers take it as empty); each frame
+carries its CRC-32 from the write on; non-finite frame times and labels are refused at write."""
 
 from __future__ import annotations
 
+import binascii
 import json
+import math
 
 import pyarrow.parquet as pq
 import pytest
@@ -64,3 +67,33 @@ def test_a_run_whose_videos_all_fail_keeps_its_batch_records_and_no_empty_part(t
 
     with pytest.raises(RecipeError, match="selects no rows"):
         run_mix(parse_recipe({"sources": [{"path": str(out)}]}, "/"), str(tmp_path / "mix"))
+
+
+def test_a_videos_row_carries_the_crc32_of_each_frame_and_refuses_non_finite_times():
+    from pipelines.video.errors import VideoError
+    from pipelines.video.plan import FramePlan
+    from pipelines.video.policy import FramePolicy
+    from pipelines.video.row import video_row
+
+    frames = [b"\xff\xd8 one", b"\xff\xd8 two", b"\xff\xd8 three", b"\xff\xd8 four"]
+    args = dict(uri="v.mp4", duration=2.0, fps=25.0, width=640, height=480, frame_count=50, codec="h264",
+                policy=FramePolicy(), plan=FramePlan((0.0, 0.5, 1.0, 1.5), 56, 84), frames=frames)
+    row = video_row(**args, timestamps=[0.0, 0.5, 1.0, 1.5])
+    assert row["frame_crc32"] == [binascii.crc32(f) for f in frames]
+    assert (row["frame_width"], row["frame_height"], row["sampled_fps"]) == (56, 84, 2.0)
+    with pytest.raises(VideoError, match="not finite at frames \\[2\\]") as err:
+        video_row(**args, timestamps=[0.0, 0.5, math.nan, 1.5])
+    assert err.value.reason == "timestamps_invalid"
+
+
+def test_non_finite_labels_are_rejected_at_write(tmp_path):
+    src = tmp_path / "in.jsonl"
+    good = {"task": "temporal_grounding", "video_key": "v0", "query": "a person opens a door", "duration": 10.0,
+            "span": {"start": 1.0, "end": 4.0}}
+    lines = [json.dumps(good), json.dumps({**good, "video_key": "v1", "span": {"start": math.nan, "end": 4.0}}),
+             json.dumps({**good, "video_key": "v2", "duration": math.inf})]       # Python writes NaN / Infinity
+    src.write_text("\n".join(lines) + "\n")
+    m = run_ingest(IngestConfig("jsonl", SourceOptions((str(src),)), str(tmp_path / "out"), frames=False)).manifest
+    assert m["counts"]["written"] == 1 and m["counts"]["rejected"] == 2
+    rejects = pq.read_table(layout.parts(str(tmp_path / "out"), "rejects")[0]).to_pylist()
+    assert {r["video_key"]: r["reason"] for r in rejects} == {"v1": "span_not_numeric", "v2": "duration_invalid"}
