@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import pyarrow.dataset as ds
 
 from schemas import get_task, option_letter, stored_video
+from schemas.training import check_frames
 
 MAX_FRAMES = 64   # beyond this, frames are subsampled evenly (the timeline still shows all of them)
 COLUMNS = 8
@@ -47,6 +48,8 @@ def load_sample(folder: Path, sample_id: str) -> tuple[dict[str, Any], dict[str,
         video = None
         if any((folder / "videos").glob("*.parquet")):     # a table with no rows has no files
             video = _one(_dataset(folder / "videos"), "video_key", sample["video_key"])
+        if video and video.get("frames"):      # checked as every reader checks them; FrameError names what failed
+            check_frames(video["frames"], video["timestamps"] or [], video["sampled_fps"], video.get("frame_crc32"))
         frames = {
             "frames": (video or {}).get("frames") or [],
             "timestamps": (video or {}).get("timestamps") or [],

@@ -53,7 +53,7 @@ def processor(tmp_path_factory):
     return AutoProcessor.from_pretrained(save_tiny_model(tmp_path_factory.mktemp("tiny")))
 
 
-def test_the_video_message_holds_what_qwen_vl_utils_reads(demo_mixture):
+def test_the_video_message_holds_what_qwen_vl_utils_reads(demo_mixture, tmp_path):
     """Without the clients: the message verl builds from a row ({"type": "video", **videos[0]}) carries
     frames fetch_image accepts once HF datasets decodes them (PIL images), `sample_fps` = the stored fps
     and the stored size, on every row."""
@@ -61,7 +61,7 @@ def test_the_video_message_holds_what_qwen_vl_utils_reads(demo_mixture):
     from PIL import Image
 
     files, manifest = demo_mixture
-    rows = datasets.load_dataset("parquet", data_files=files, split="train")
+    rows = datasets.load_dataset("parquet", data_files=files, split="train", cache_dir=str(tmp_path / "hf"))
     assert rows.num_rows == manifest["rows"] == 8           # 2 training videos x 4 tasks
     raw = [r for f in files for r in pq.read_table(f).to_pylist()]
     for row, stored in zip(rows, raw):
@@ -75,7 +75,9 @@ def test_the_video_message_holds_what_qwen_vl_utils_reads(demo_mixture):
                               np.asarray(Image.open(io.BytesIO(video.frames[1])).convert("RGB")))
 
 
-def test_verl_dataset_keeps_every_row_and_its_processor_inputs_equal_ours(clients, demo_mixture, processor, tmp_path):
+def test_verl_dataset_keeps_every_row_and_its_processor_inputs_equal_ours(clients, demo_mixture, processor, tmp_path,
+                                                                         monkeypatch):
+    import datasets
     from omegaconf import OmegaConf
     from verl.utils.dataset.rl_dataset import RLHFDataset
     from verl.utils.tokenizer import build_multimodal_processor_inputs
@@ -88,6 +90,7 @@ def test_verl_dataset_keeps_every_row_and_its_processor_inputs_equal_ours(client
     config = OmegaConf.create({"prompt_key": "prompt", "video_key": "videos", "max_prompt_length": 4096,
                                "filter_overlong_prompts": True, "filter_overlong_prompts_workers": 1,
                                "cache_dir": str(tmp_path / "verl")})
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf"))   # verl passes no cache_dir
     dataset = RLHFDataset(files, processor.tokenizer, config, processor=processor)
     assert len(dataset) == manifest["rows"]                  # the length filter kept every row
     ours = [decode_row(i, r) for i, r in iter_rows([Path(f) for f in files])]
