@@ -60,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         if (args.data / "samples").is_dir():
             raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
-        completions = _generate(args, len(items))
+        from train.data import ShardDataError
+
+        try:
+            completions = _generate(args, len(items))
+        except ShardDataError as err:      # a corrupted row, named (train/data.py)
+            raise UserError(f"--data: {err}") from None
         title = f"{args.model} on {args.data}"
     report = score_predictions(items, completions, args.profile)
     write_metrics(report, args.out, title)
