@@ -39,8 +39,9 @@ class Ingested:
         if not os.path.isdir(root):
             raise NotIngested(f"{root} is not a folder")
         found = cls(root)
-        if not found.parts("samples"):
-            raise NotIngested(f"{root} holds no samples/part-*.parquet: not an ingestion output folder")
+        if not found.parts("samples") and "counts" not in (found.manifest or {}):  # a run that wrote no sample
+            raise NotIngested(f"{root} holds no samples/part-*.parquet and no ingestion manifest: "
+                              "not an ingestion output folder")
         for path in found.parts("samples") + found.parts("videos"):
             version = schemas.schema_version(open_parquet(path).schema_arrow.metadata)
             if version not in (None, schemas.SCHEMA_VERSION):
@@ -54,6 +55,13 @@ class Ingested:
     def manifest(self) -> dict[str, Any] | None:
         path = layout.manifest_path(self.root)
         return storage.read_json(path) if storage.exists(path) else None
+
+    def scan(self, table: str) -> Any:
+        """The table as a polars LazyFrame (empty, with the table's schema, when it has no files)."""
+        import polars as pl
+
+        files = self.parts(table)
+        return pl.scan_parquet(files) if files else pl.from_arrow(layout.TABLE_SCHEMAS[table]().empty_table()).lazy()
 
     def column(self, table: str, column: str) -> pa.ChunkedArray:
         """One (small) column of a whole table, e.g. all sample ids or video keys."""

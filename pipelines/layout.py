@@ -4,6 +4,12 @@ An ingestion folder holds `samples/`, `videos/`, `rejects/` (each `part-IIIII-of
 `manifest.json` (written last: its presence marks a finished run) and `.vrft-ingest.json` (the run's
 options, written first). A mixture folder holds training shards `part-*.parquet` and its own
 `manifest.json`. Every reader and writer names these through this module.
+
+No Parquet file without rows is written: HF `datasets` cannot load a table whose files hold no row,
+so a table with no rows has no files (readers take it as empty, with its schema from `TABLE_SCHEMAS`).
+A video batch keeps its record (`videos/.part-IIIII-of-NNNNN.json`: it finished, and which videos
+failed) beside its part, hidden, so HF datasets and `parts` pass it by; a batch whose videos all
+failed has the record alone.
 """
 
 from __future__ import annotations
@@ -40,6 +46,17 @@ def part_path(folder: str, table: str | None, index: int, count: int) -> str:
 def parts(folder: str, table: str | None = None) -> list[str]:
     """The finished part files of a table (or of a folder of shards), sorted; temporaries excluded."""
     pattern = storage.join(folder, *([table] if table else []), PART_GLOB)
+    return [p for p in storage.glob(pattern) if not storage.is_temp(p)]
+
+
+def batch_record(folder: str, table: str, index: int, count: int) -> str:
+    """The hidden record of a batch's part: `folder/table/.part-IIIII-of-NNNNN.json`."""
+    return storage.join(folder, table, "." + part_name(index, count).replace(".parquet", ".json"))
+
+
+def batch_records(folder: str, table: str) -> list[str]:
+    """The batch records of a table, sorted; temporaries excluded."""
+    pattern = storage.join(folder, table, "." + PART_GLOB.replace(".parquet", ".json"))
     return [p for p in storage.glob(pattern) if not storage.is_temp(p)]
 
 

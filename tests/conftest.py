@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -25,6 +26,20 @@ def real_data() -> Path:
     if not (path / "README.md").is_file():
         pytest.skip(f"real data folder not found at {path} (set VRFT_REAL_DATA to point at it)")
     return path
+
+
+CLIENTS = ROOT / ".clients"
+
+
+@pytest.fixture(scope="session")
+def clients() -> Path:
+    """The field's tools (verl, TRL, got10k, qwen_vl_utils) from .clients (scripts/clients.sh), at the END
+    of sys.path so the venv's packages win; skipped, with the reason, where they are not installed."""
+    if not (CLIENTS / ".vrft-clients-stamp").is_file():
+        pytest.skip(f"test clients not installed at {CLIENTS} (`make clients` installs them: verl, TRL, ...)")
+    sys.path.append(str(CLIENTS))
+    yield CLIENTS
+    sys.path.remove(str(CLIENTS))
 
 
 # Real annotation files ingested once per session, by name: (adapter, files under real_data, source options).

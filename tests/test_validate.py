@@ -6,6 +6,7 @@ read its result.
 
 from __future__ import annotations
 
+import binascii
 import copy
 import json
 import shutil
@@ -53,7 +54,14 @@ def _corrupt(samples, videos):
     v["timestamps"] = [v["timestamps"][0], v["timestamps"][2], v["timestamps"][1], *v["timestamps"][3:]]  # not ascending
     w = videos[4]
     w["frame_width"], w["frames"] = 50, [synthetic.jpeg(50, 56, 4, k) for k in range(len(w["frames"]))]  # off the grid
-    videos[5]["frames"][1] = videos[5]["frames"][1][:200]                                  # truncated JPEG
+    w["frame_crc32"] = [binascii.crc32(f) for f in w["frames"]]                            # (so written: sums hold)
+    # after the write, on disk: a truncated middle JPEG; 16 flipped bytes inside a middle JPEG (its header
+    # and the first and last frames decode: only the checksum sees it); a frame time that became NaN
+    videos[5]["frames"][1] = videos[5]["frames"][1][:200]
+    flipped = bytearray(videos[6]["frames"][3])
+    flipped[300:316] = bytes(b ^ 0xFF for b in flipped[300:316])
+    videos[6]["frames"][3] = bytes(flipped)
+    videos[7]["timestamps"][2] = float("nan")
     return [{"reason": "line_malformed", "detail": "x", "dataset": "synthetic"}] * 400     # 60% of input rejected
 
 
@@ -121,6 +129,8 @@ def test_corrupted_dataset_fails_naming_columns_and_rows(corrupted):
     assert failing(summary, "videos", "timestamps.step_min")["examples"] == ["vid000003"]
     assert failing(summary, "videos", "frame_width % plan.factor")["examples"] == ["vid000004"]
     assert failing(summary, "videos", "frames.jpeg")["examples"] == ["vid000005"]
+    assert failing(summary, "videos", "frames.crc32")["examples"] == ["vid000005", "vid000006"]
+    assert failing(summary, "videos", "timestamps.finite")["examples"] == ["vid000007"]
     # distribution checks catch what no single row shows
     assert failing(summary, "dataset", "video_qa.answer_top_share")
     assert failing(summary, "dataset", "rejected_share")
@@ -138,6 +148,7 @@ def test_only_the_corrupted_things_fail(corrupted):
         ("samples", "sample_id.duplicated"), ("samples", "video_key.in_videos"),
         ("grounded_qa.choice", "choices.count vs answer_index"), ("grounded_qa", "declared_check"),
         ("videos", "timestamps.step_min"), ("videos", "frame_width % plan.factor"), ("videos", "frames.jpeg"),
+        ("videos", "frames.crc32"), ("videos", "timestamps.finite"),
         ("dataset", "video_qa.answer_top_share"), ("dataset", "rejected_share"),
     }
     assert failed == expected

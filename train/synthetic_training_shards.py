@@ -48,8 +48,10 @@ def toy_row(index: int, frames: int = 4, fps: float = 2.0, think: bool = True, *
         "video_key": f"toy/video-{index % 7}", "query": QUERIES[index % len(QUERIES)], "duration": duration,
         "span": {"start": start, "end": round(start + duration / 4, 2)},
     }
-    timestamps = [i / fps for i in range(frames)]
-    return schemas.training_row(sample, toy_frames(index, frames, **frame_kw), timestamps, fps, think=think, index=index)
+    jpegs = toy_frames(index, frames, **frame_kw)
+    height, width = frame_kw.get("height", 56), frame_kw.get("width", 84)
+    video = schemas.frame_columns(jpegs, [i / fps for i in range(frames)], fps, width, height)
+    return schemas.training_row(sample, schemas.video_entry(video), think=think, index=index)
 
 
 def write_shard(path: str | Path, rows: list[dict[str, Any]], row_group_size: int = 4) -> Path:

@@ -6,7 +6,6 @@ record was lost somewhere, and the run fails loudly instead of writing a manifes
 
 from __future__ import annotations
 
-import json
 import platform
 import subprocess
 from collections import Counter
@@ -15,8 +14,8 @@ from typing import Any
 
 import schemas
 from pipelines import layout, storage
-from pipelines.ingest.frames import FAILED_KEY
-from pipelines.parquet import open_parquet, write_rows
+from pipelines.ingest.frames import read_failures
+from pipelines.parquet import open_parquet
 
 PACKAGES = ("apache-beam", "pyarrow", "fsspec", "decord", "ffmpeg-python", "pillow", "numpy")
 
@@ -25,11 +24,12 @@ class RecordsLost(RuntimeError):
     """input != written + rejected: something dropped records silently."""
 
 
-def ensure_tables(out: str) -> None:
-    """Every table gets at least one (possibly empty) file, so readers always find its schema."""
+def drop_empty_tables(out: str) -> None:
+    """A table that got no rows has no files (layout.py); its empty folder goes too."""
     for table in layout.TABLES:
-        if not layout.parts(out, table):
-            write_rows(layout.part_path(out, table, 0, 1), [], layout.TABLE_SCHEMAS[table]())
+        folder = storage.join(out, table)
+        if storage.isdir(folder) and not storage.listdir(folder):
+            storage.remove(folder)
 
 
 def _column(files: list[str], column: str) -> list[Any]:
@@ -42,8 +42,8 @@ def count_outputs(out: str) -> dict[str, Any]:
     reasons = _column(layout.parts(out, "rejects"), "reason")
     video_metadata = [open_parquet(f).metadata for f in layout.parts(out, "videos")]
     failed: dict[str, Any] = {}
-    for meta in video_metadata:
-        failed.update(json.loads((meta.metadata or {}).get(FAILED_KEY.encode(), b"{}")))
+    for record in layout.batch_records(out, "videos"):
+        failed.update(read_failures(record))
     return {
         "written": len(repairs),
         "repaired": sum(1 for r in repairs if r),

@@ -39,8 +39,7 @@ def prepare(out: str, identity: dict[str, Any], overwrite: bool = False, resume:
         for name in storage.listdir(videos):
             if storage.is_temp(name):
                 storage.remove(storage.join(videos, name))
-            else:
-                kept += 1
+        kept = len(layout.batch_records(out, "videos"))        # finished batches (layout.batch_record)
     elif entries:
         if not overwrite:
             raise OutDirError(f"{out} is not empty; pass --overwrite to replace it or --resume to finish an interrupted run")

@@ -171,7 +171,7 @@ def run_ingest(cfg: IngestConfig, beam_args: Sequence[str] = (), runner: str = L
     result.wait_until_finish()
     t2 = time.perf_counter()
     input_count = _counter(result, RECORDS_READ)
-    manifest_mod.ensure_tables(cfg.out)
+    manifest_mod.drop_empty_tables(cfg.out)
     timings = {"build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3)}
     extra = {"dataset": cfg.dataset, "resumed_video_parts": kept}
     options_out = {**cfg.to_dict(), "frame_policy": frame_policy, "runner": runner_name, "beam_args": list(beam_args)}

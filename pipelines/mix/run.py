@@ -12,6 +12,7 @@ from typing import Any
 
 import schemas
 from pipelines import layout, storage
+from pipelines.mix.budget import Budget, Estimate
 from pipelines.mix.join import write_shards
 from pipelines.mix.recipe import Recipe, RecipeError
 from pipelines.mix.select import Selection, realised, select
@@ -34,7 +35,8 @@ def prepare_out(out: str, overwrite: bool) -> None:
     storage.makedirs(out)
 
 
-def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float]) -> dict[str, Any]:
+def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float],
+                   estimate: Estimate | None = None) -> dict[str, Any]:
     shares = realised(sel.stats)
     by_task: dict[str, int] = {}
     for s in sel.stats:
@@ -51,14 +53,19 @@ def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]],
         "tasks": {t: {"rows": n, "share": n / total} for t, n in sorted(by_task.items())},
         "leaked_videos_allowed": sel.leaked_videos,
         "shards": shards,
+        "estimate": asdict(estimate) if estimate else None,     # made before mixing (budget.py)
+        "bytes": sum(s["bytes"] for s in shards),
         "recipe_given": recipe.raw,
         "timings": timings,
     }
 
 
-def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
+def run_mix(recipe: Recipe, out: str, overwrite: bool = False, allow_large: bool = False) -> MixResult:
+    """Mix `recipe` into `out`. A mixture estimated above the budget's limits (budget.py) is refused
+    before any row is drawn, unless `allow_large`."""
     t0 = time.perf_counter()
-    sel = select(recipe)
+    budget = Budget(out, allow_large)
+    sel = select(recipe, budget.check)
     if not len(sel.rows):
         empty = [f"{s.name} ({s.available} rows, dropped {s.dropped or 'none'})" for s in sel.stats if not s.eligible]
         raise RecipeError("the recipe selects no rows; sources with nothing left: " + ("; ".join(empty) or "none"))
@@ -66,6 +73,7 @@ def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
     prepare_out(out, overwrite)
     shards = write_shards(sel.rows, out, recipe.rows_per_shard, recipe.think)
     t2 = time.perf_counter()
-    manifest = build_manifest(recipe, sel, shards, {"select_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0})
+    manifest = build_manifest(recipe, sel, shards, {"select_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0},
+                              budget.estimate)
     storage.write_json(layout.manifest_path(out), manifest, indent=1, default=str)
     return MixResult(out, manifest)

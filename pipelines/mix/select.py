@@ -10,7 +10,7 @@ row its position in the output. Every dropped row is counted by reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import polars as pl
@@ -85,7 +85,7 @@ def load_source(src: Source, index: int, stats: SourceStats) -> pl.DataFrame:
     parts = []
     for folder in src.folders():
         ds = Ingested.open(folder)
-        frame = pl.scan_parquet(ds.parts("samples"))
+        frame = ds.scan("samples")
         if src.tasks:
             frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
         if src.splits:
@@ -131,7 +131,7 @@ def evaluation_videos(recipe: Recipe) -> dict[str, str]:
     out: dict[str, str] = {}
     for src in recipe.evaluation:
         for folder in src.folders():
-            frame = pl.scan_parquet(Ingested.open(folder).parts("samples"))
+            frame = Ingested.open(folder).scan("samples")
             if src.tasks:
                 frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
             if src.splits:
@@ -162,7 +162,9 @@ def guard_leakage(rows: pl.DataFrame, recipe: Recipe, stats: list[SourceStats]) 
     return rows.filter(~pl.col("video_key").is_in(videos)), []
 
 
-def select(recipe: Recipe) -> Selection:
+def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], None] | None = None) -> Selection:
+    """The chosen rows with their output positions. `budget(eligible rows per source, rows per source)`
+    runs before any row is drawn (budget.Budget.check refuses a mixture too large to make)."""
     stats = [SourceStats(s.name) for s in recipe.sources]
     loaded = [load_source(s, i, stats[i]) for i, s in enumerate(recipe.sources)]
     rows = pl.concat(loaded, how="vertical_relaxed")
@@ -183,12 +185,14 @@ def select(recipe: Recipe) -> Selection:
     weights = [s.weight for s in recipe.sources] if recipe.weighted and recipe.temperature is None else None
     wanted = allocate.shares(sizes, weights, recipe.temperature)
     counts = allocate.counts(sizes, wanted, recipe.total, proportional=not recipe.weighted)
+    if budget is not None:
+        budget(per_source, counts)
     chosen = []
     for i, (part, k) in enumerate(zip(per_source, counts)):
         idx = allocate.draw(len(part), k, np.random.default_rng(seeds[i][1]))
         stats[i].requested_share, stats[i].selected = wanted[i], len(idx)
         stats[i].repeated = len(idx) - len(np.unique(idx))
-        chosen.append(part[idx.tolist()] if len(idx) else part.clear())
+        chosen.append(part[idx] if len(idx) else part.clear())
     out = pl.concat(chosen, how="vertical_relaxed")
     order = np.random.default_rng(streams[-1]).permutation(len(out))
     out = out.with_columns(pl.Series("_pos", order, dtype=pl.Int64))

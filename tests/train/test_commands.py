@@ -62,6 +62,16 @@ def test_train_refuses_bad_input_in_one_line(tmp_path, tiny_model_dir, shards):
         cli("train", str(config), f"run.out={tmp_path / 'run'}", "--resume")
     with pytest.raises(UserError, match="not a complete checkpoint"):
         cli("train", str(config), "--resume-from", str(tmp_path))
+    # a frame changed on disk after the mix: the run stops on that row, named (train/data.py)
+    from train.synthetic_training_shards import toy_row, write_shard
+
+    row = toy_row(0)
+    frame = row["videos"][0]["video"][1]
+    row["videos"][0]["video"][1] = {**frame, "bytes": frame["bytes"][:-16] + bytes(16)}
+    write_shard(tmp_path / "bad" / "part-00000.parquet", [row, toy_row(1)])
+    with pytest.raises(UserError, match=r"part-00000.parquet row 0 \(sample toy-00000\): frames \[1\] of 4"):
+        cli("train", str(config), f"data.shards={tmp_path / 'bad'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
+            "run.progress=false")
 
 
 def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_dir, shards, capsys):

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if (args.data / "samples").is_dir():
             raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
-        completions = _generate(args, len(items))
+        completions = _generate(args, len(items))  # a corrupted row stops it, named (train.data.ShardDataError)
         title = f"{args.model} on {args.data}"
     report = score_predictions(items, completions, args.profile)
     write_metrics(report, args.out, title)

@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # pyarrow.dataset and matplotlib take about a second to import: only when a sample is drawn
     from pipelines.sample_sheet import SampleNotFound, load_sample, render_sample
+    from schemas import FrameError
 
     if not args.dir.exists():
         raise UserError(f"no such folder: {args.dir}")
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         sample, frames = load_sample(args.dir, args.sample_id)
     except SampleNotFound as err:
         raise UserError(str(err)) from None
+    except FrameError as err:
+        raise UserError(f"sample {args.sample_id} in {args.dir}: {err}") from None
     out = render_sample(sample, frames, args.out or Path(f"{args.sample_id}.png"))
     print(f"wrote {out} ({len(frames['frames'])} frames)")
     return 0
