@@ -9,22 +9,80 @@ and renamed into place when complete, so a killed process never leaves a visible
 reader never sees half of one. An object store publishes an object only when its upload completes, so
 remote files are written in place. Temporary names all come from `temp_name`; `is_temp` recognises them
 (a resumed run deletes the leftovers of a killed one).
+
+Environment failures (a full disk, a read-only or failing filesystem, no permission) are properties of
+the machine, not of any record: writes raise them as `EnvironmentFailure`, which the pipelines let
+through (never turned into per-record rejects) and the command line reports as one line, exit 1.
+`inside` confines a path to a root after resolving symlinks (media paths named by annotation files).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import glob as _glob
 import io
 import json
 import os
+import posixpath
 import shutil
 import tempfile
 import uuid
 from typing import IO, Any, Callable, Iterator
 
 TEMP_MARK = ".tmp-"
+ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EIO, errno.EDQUOT, errno.EACCES)
+
+
+class EnvironmentFailure(Exception):
+    """The machine failed the run, not the data (full disk, read-only or failing filesystem, no
+    permission): the run stops, keeps what a --resume can use, and writes no manifest.
+
+    One message argument only, so Beam can re-raise it with its step name appended and keep the type."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def environment_failure(err: BaseException, path: str = "") -> EnvironmentFailure | None:
+    """`err` as an `EnvironmentFailure` when it is one (or an OSError of an environment errno, also
+    as wrapped by pyarrow, which keeps only the message), else None."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, EnvironmentFailure):
+            return err
+        code = getattr(err, "errno", None)
+        if isinstance(err, OSError) and code in ENVIRONMENT_ERRNOS:
+            where = path or err.filename or ""
+            return EnvironmentFailure(f"{where}: {os.strerror(code)}" if where else os.strerror(code))
+        text = str(err)
+        for code in ENVIRONMENT_ERRNOS:
+            if isinstance(err, OSError) and os.strerror(code) in text:
+                return EnvironmentFailure(f"{path}: {os.strerror(code)}" if path else text)
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def is_environment(err: BaseException) -> bool:
+    """True for a failure of the machine that no record caused: one raised by a write (`EnvironmentFailure`),
+    or a full disk, a read-only or failing filesystem anywhere (a per-record handler re-raises these)."""
+    return isinstance(err, EnvironmentFailure) or (
+        isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
+    )
+
+
+@contextlib.contextmanager
+def environment_errors(path: str) -> Iterator[None]:
+    """Inside the block, an OSError of an environment errno becomes an `EnvironmentFailure` naming `path`."""
+    try:
+        yield
+    except OSError as err:
+        failure = environment_failure(err, str(path))
+        if failure is None:
+            raise
+        raise failure from err
 
 
 def is_remote(path: str) -> bool:
@@ -151,6 +209,25 @@ def listdir(path: str) -> list[str]:
     return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(inner, detail=False))
 
 
+def inside(root: str, path: str) -> bool:
+    """True when `path` is `root` or below it once `..` and, locally, symlinks are resolved (a media
+    path from an annotation file must not reach outside the folder it is declared relative to)."""
+    if is_remote(root) != is_remote(path):
+        return False
+    if not is_remote(root):
+        real_root, real = os.path.realpath(root), os.path.realpath(path)
+        return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+    (s1, r), (s2, p) = str(root).split("://", 1), str(path).split("://", 1)
+    r, p = posixpath.normpath("/" + r), posixpath.normpath("/" + p)
+    return s1 == s2 and (p == r or p.startswith(r.rstrip("/") + "/"))
+
+
+def escapes(relative: str) -> bool:
+    """True for a relative path that climbs above its starting folder (`../x`, `a/../../x`)."""
+    norm = posixpath.normpath(str(relative).replace("\\", "/"))
+    return norm == ".." or norm.startswith("../")
+
+
 def matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
@@ -175,7 +252,8 @@ def local_copy(path: str) -> Iterator[str]:
 
 def makedirs(path: str) -> None:
     if not is_remote(path):
-        os.makedirs(path, exist_ok=True)
+        with environment_errors(path):
+            os.makedirs(path, exist_ok=True)
         return
     fs, inner = _fs(path)
     fs.makedirs(inner, exist_ok=True)
@@ -233,13 +311,15 @@ class AtomicFile:
         else:
             self._remote = None
             self.tmp = temp_name(self.path)
-            self.file = open(self.tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {}))
+            with environment_errors(self.path):
+                self.file = open(self.tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {}))
 
     def commit(self) -> str:
         if self._remote is None:
-            self.file.flush()
-            self.file.close()
-            os.replace(self.tmp, self.path)
+            with environment_errors(self.path):
+                self.file.flush()
+                self.file.close()
+                os.replace(self.tmp, self.path)
         else:
             self.file.close()  # the upload completes: the object appears whole
         return self.path
@@ -267,7 +347,8 @@ def atomic_open(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
     block finishes without an exception (nothing is left behind otherwise)."""
     out = AtomicFile(path, mode)
     try:
-        yield out.file
+        with environment_errors(path):
+            yield out.file
         out.commit()
     except BaseException:
         out.discard()

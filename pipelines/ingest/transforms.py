@@ -9,23 +9,30 @@ stage declares the types of its elements (Beam checks them when the graph is bui
 
 from __future__ import annotations
 
+import heapq
+import pickle
+import re
+import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
 
 import schemas
-from pipelines import layout
+from pipelines import layout, storage
 from pipelines.ingest import progress
 from pipelines.ingest.config import IngestConfig
-from pipelines.ingest.frames import Batch, DecodeVideoBatch, VideoSamples, batch_count
+from pipelines.ingest.frames import DecodeVideoBatch, VideoSamples, batch_count
 from pipelines.ingest.item import Item, VideoFacts
-from pipelines.ingest.rejects import REJECTS, reject_row
-from pipelines.normalize import RepairPolicy, normalize, sample_id
-from pipelines.parquet import write_rows
+from pipelines.ingest.rejects import DUPLICATES, REJECTS, duplicate_row, reject_row
+from pipelines.normalize import RepairPolicy, normalize, record_id
+from pipelines.parquet import ROWS_PER_GROUP, ParquetFileWriter
 from pipelines.sources import get_adapter
 from pipelines.sources.base import RawRecord, Rejected, SourceOptions
 from pipelines.video.errors import VideoError
+from pipelines.video.media import ImageSequence
 from pipelines.video.process import media_duration
 
 RECORDS_READ = "records_read"
@@ -61,19 +68,24 @@ class _ReadFn(beam.DoFn):
 
 
 class ReadRecords(beam.PTransform):
-    """The raw records of the dataset's files (read on one worker, then spread over the workers)."""
+    """The raw records of the dataset's files, read on one worker, then (with `spread`) spread over the
+    workers. Without `spread`, records stream from the file through drafting and normalizing to the
+    writers' spills, never all in memory: a local labels-only run (whose per-record work is small)."""
 
-    def __init__(self, dataset: str, source: SourceOptions) -> None:
+    def __init__(self, dataset: str, source: SourceOptions, spread: bool = True) -> None:
         super().__init__()
-        self.dataset, self.source = dataset, source
+        self.dataset, self.source, self.spread = dataset, source, spread
 
     def expand(self, pbegin):
-        return (
+        chunks = (
             pbegin
             | "Dataset" >> beam.Create([self.dataset]).with_output_types(str)
             | "Read" >> beam.ParDo(_ReadFn(self.source)).with_input_types(str).with_output_types(List[RawRecord])
-            | "Spread" >> beam.Reshuffle()
-            | "Unchunk" >> beam.FlatMap(lambda chunk: chunk).with_input_types(List[RawRecord]).with_output_types(RawRecord)
+        )
+        if self.spread:
+            chunks = chunks | "Spread" >> beam.Reshuffle()
+        return chunks | "Unchunk" >> beam.FlatMap(lambda chunk: chunk).with_input_types(List[RawRecord]).with_output_types(
+            RawRecord
         )
 
 
@@ -84,10 +96,12 @@ class _DraftFn(beam.DoFn):
     def process(self, rec: RawRecord) -> Iterator[Any]:
         try:
             item = Item.of(rec, get_adapter(self.dataset).draft(rec))
-        except Exception as err:  # bad input never crashes the pipeline
+        except Exception as err:  # bad input never crashes the pipeline (a failing machine does)
+            if storage.is_environment(err):
+                raise
             reason, detail = (err.reason, err.detail) if isinstance(err, Rejected) else (
                 "record_unreadable", f"{type(err).__name__}: {err}")
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, sample_id(rec)))
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, record_id(rec)))
             return
         yield item
 
@@ -104,36 +118,38 @@ class DraftRecords(beam.PTransform):
 
 
 class _ProbeFn(beam.DoFn):
-    """Labels-only runs: a missing duration that the task needs is read from the video's header."""
+    """Labels-only runs: a missing duration that the task needs is read from the video's header; with
+    `only_present`, every sample's video must be there (else `video_missing`, as a run with frames)."""
 
-    def __init__(self, videos: str | None) -> None:
-        self.videos = videos
+    def __init__(self, videos: str | None, only_present: bool = False) -> None:
+        self.videos, self.only_present = videos, only_present
 
     def process(self, item: Item) -> Iterator[Any]:
         try:
             needs = schemas.get_task(item.task).needs_duration
         except KeyError:
             needs = False
-        if item.draft.get("duration") is not None or not needs or not self.videos:
-            yield item
-            return
+        probe = item.draft.get("duration") is None and needs and self.videos
         try:
-            duration = media_duration(item.media, self.videos, item.video_key)
+            if probe:
+                item = item.with_facts(VideoFacts(media_duration(item.media, self.videos, item.video_key)))
+            elif self.only_present and self.videos and not isinstance(item.media, ImageSequence):
+                item.media.locate(self.videos, item.video_key)
         except VideoError as err:
             yield beam.pvalue.TaggedOutput(REJECTS, item.reject(err.reason, str(err)))
             return
-        yield item.with_facts(VideoFacts(duration))
+        yield item
 
 
 class ProbeDurations(beam.PTransform):
     """Item -> Item with the header's duration as its facts, without decoding any frame."""
 
-    def __init__(self, videos: str | None) -> None:
+    def __init__(self, videos: str | None, only_present: bool = False) -> None:
         super().__init__()
-        self.videos = videos
+        self.videos, self.only_present = videos, only_present
 
     def expand(self, items):
-        return items | "Probe" >> with_rejects(_ProbeFn(self.videos), Item, Item, main="probed")
+        return items | "Probe" >> with_rejects(_ProbeFn(self.videos, self.only_present), Item, Item, main="probed")
 
 
 class _KeyByVideoFn(beam.DoFn):
@@ -142,15 +158,6 @@ class _KeyByVideoFn(beam.DoFn):
             yield item.video_key, item
         else:  # no video to decode: the checks will reject it for the missing key
             yield beam.pvalue.TaggedOutput("unkeyed", item)
-
-
-def _batch_rejects(failed: Tuple[Batch, Any]) -> Iterator[Row]:
-    """A batch whose worker failed outright: every sample in it is rejected, none is lost."""
-    (_, videos), error = failed  # error: (exception type, repr of the exception, traceback lines)
-    detail = str(error[1]) if isinstance(error, tuple) and len(error) > 1 else str(error)
-    for _, items in videos:
-        for item in items:
-            yield item.reject("video_batch_failed", detail)
 
 
 class SampleFrames(beam.PTransform):
@@ -180,11 +187,9 @@ class SampleFrames(beam.PTransform):
         decode = beam.ParDo(DecodeVideoBatch(self.cfg), n_batches=beam.pvalue.AsSingleton(n_batches))
         decoded = batches | "Decode" >> decode.with_output_types(Item, **{REJECTS: Row}).with_outputs(
             REJECTS, main="framed"
-        ).with_exception_handling(main_tag="framed", dead_letter_tag="failed")
-        failed = decoded.failed | "RejectFailedBatches" >> beam.FlatMap(_batch_rejects).with_output_types(Row)
+        )
         framed = (decoded.framed, keyed.unkeyed) | "AllFramed" >> beam.Flatten()
-        rejects = (decoded[REJECTS], failed) | "AllVideoRejects" >> beam.Flatten()
-        return {"framed": framed, REJECTS: rejects}
+        return {"framed": framed, REJECTS: decoded[REJECTS]}
 
 
 class _NormalizeFn(beam.DoFn):
@@ -211,33 +216,137 @@ class NormalizeRecords(beam.PTransform):
         return items | "Normalize" >> with_rejects(_NormalizeFn(self.policy), Item, Row, main="samples")
 
 
-def _order(row: Row) -> tuple[str, str, str]:
-    return (row.get("sample_id") or "", row.get("source_file") or "", row.get("source_key") or "")
+def _natural(key: str) -> tuple[Any, ...]:
+    """"line 9" before "line 10": digit runs compare as numbers."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+)", key)))
 
 
-class _WriteShardFn(beam.DoFn):
-    def __init__(self, out: str, table: str, shards: int) -> None:
-        self.out, self.table, self.shards = out, table, shards
+Packed = Tuple[str, str, str, bytes]       # (sample id, source file, source key, the pickled row)
+RUN_BATCH = 512                           # rows per record batch of a spilled run
+RUN_SCHEMA = pa.schema([("sample_id", pa.string()), ("source_file", pa.string()), ("source_key", pa.string()),
+                        ("row", pa.binary())])
 
-    def process(self, element: Tuple[int, Iterable[Row]]) -> Iterator[Tuple[str, int]]:
-        shard, rows = element
+
+def _pack(row: Row) -> Packed:
+    """A row as it waits for its file: its sort key and its bytes (a few hundred bytes, where a Python
+    dict of the same row takes kilobytes)."""
+    return (row.get("sample_id") or "", row.get("source_file") or "", row.get("source_key") or "",
+            pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _order(packed: Packed) -> tuple[Any, ...]:
+    """The order of rows in a file: by id, file and position ("line 9" before "line 10"), then bytes."""
+    return packed[0], packed[1], _natural(packed[2]), packed[3]
+
+
+class _SpillFn(beam.DoFn):
+    """Packed rows -> sorted runs on disk, one per shard every `budget` rows and at the end of a bundle;
+    yields (shard, run path). Memory holds one budget of rows, whatever the table's size."""
+
+    def __init__(self, out: str, table: str, shards: int, budget: int) -> None:
+        self.out, self.table, self.shards, self.budget = out, table, shards, budget
+
+    def start_bundle(self) -> None:
+        self.buffer: dict[int, list[Packed]] = {}
+        self.count = 0
+
+    def process(self, packed: Packed) -> Iterator[Tuple[int, str]]:
+        self.buffer.setdefault(layout.bucket_of(packed[0], self.shards), []).append(packed)
+        self.count += 1
+        if self.count >= self.budget:
+            yield from self._flush()
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for shard_run in self._flush():
+            yield GlobalWindows.windowed_value(shard_run)
+
+    def _flush(self) -> Iterator[Tuple[int, str]]:
+        for shard, rows in sorted(self.buffer.items()):
+            rows.sort(key=_order)
+            path = storage.join(self.out, self.table, storage.temp_name(f"run-{shard:05d}-{uuid.uuid4().hex}.arrow"))
+            columns = [pa.array(c, f.type) for c, f in zip(zip(*rows), RUN_SCHEMA)]
+            with storage.atomic_open(path) as sink, pa.ipc.new_stream(sink, RUN_SCHEMA) as writer:
+                writer.write_table(pa.table(columns, schema=RUN_SCHEMA), max_chunksize=RUN_BATCH)
+            yield shard, path
+        self.buffer, self.count = {}, 0
+
+
+def _read_run(path: str) -> Iterator[Packed]:
+    """A run's rows in order, a batch of `RUN_BATCH` at a time (a merge holds one batch of every run)."""
+    with storage.open_read(path) as f, pa.ipc.open_stream(f) as reader:
+        for batch in reader:
+            yield from zip(*(batch.column(i).to_pylist() for i in range(4)))
+
+
+class _MergeFn(beam.DoFn):
+    """(shard, run paths) -> the shard's file: the runs merged in order, a row group at a time; the runs
+    are removed. With `unique`, rows sharing a sample id (records with identical content) keep the first
+    by source file and position; the others leave on `duplicates` as rejects."""
+
+    BATCH = 4096   # rows turned back into Python objects at a time
+
+    def __init__(self, out: str, table: str, shards: int, unique: bool) -> None:
+        self.out, self.table, self.shards, self.unique = out, table, shards, unique
+
+    def process(self, element: Tuple[int, Iterable[str]]) -> Iterator[Any]:
+        shard, runs = element
+        runs = sorted(runs)
+        schema = layout.TABLE_SCHEMAS[self.table]()
         path = layout.part_path(self.out, self.table, shard, self.shards)
-        yield path, write_rows(path, sorted(rows, key=_order), layout.TABLE_SCHEMAS[self.table]())
+        merged = heapq.merge(*(_read_run(r) for r in runs), key=_order)
+        kept: tuple[str, str, str] | None = None
+        pending: list[Row] = []
+        batches: list[pa.RecordBatch] = []
+        with ParquetFileWriter(path, schema) as writer:
+            for sid, sfile, skey, payload in merged:
+                row = pickle.loads(payload)
+                if self.unique and kept is not None and kept[0] == sid:
+                    yield beam.pvalue.TaggedOutput(DUPLICATES, duplicate_row(row, kept[1:]))
+                    continue
+                kept = (sid, sfile, skey)
+                pending.append(row)
+                if len(pending) == self.BATCH:
+                    batches.append(pa.RecordBatch.from_pylist(pending, schema=schema))
+                    pending = []
+                    if len(batches) * self.BATCH >= ROWS_PER_GROUP:
+                        writer.write_table(pa.Table.from_batches(batches, schema), row_group_size=ROWS_PER_GROUP)
+                        batches = []
+            if pending:
+                batches.append(pa.RecordBatch.from_pylist(pending, schema=schema))
+            if batches:
+                writer.write_table(pa.Table.from_batches(batches, schema), row_group_size=ROWS_PER_GROUP)
+        for r in runs:
+            storage.remove(r)
+        yield path, writer.rows
 
 
 class WriteTable(beam.PTransform):
-    """Rows -> `OUT/TABLE/part-*.parquet`, sharded by sample id, sorted within a file (deterministic)."""
+    """Rows -> `OUT/TABLE/part-*.parquet`, sharded by sample id, sorted within a file (deterministic).
 
-    def __init__(self, out: str, table: str, shards: int = 1) -> None:
+    Rows never wait in memory all at once: each bundle spills sorted runs (`spill_rows` at a time) and
+    each shard's runs are merged into its file. Outputs `written` ((path, rows) per file) and, with
+    `unique`, `duplicates` (rejects rows)."""
+
+    def __init__(self, out: str, table: str, shards: int = 1, unique: bool = False, spill_rows: int = 20_000) -> None:
         super().__init__()
-        self.out, self.table, self.shards = out.rstrip("/"), table, max(1, shards)
+        self.out, self.table, self.shards, self.unique = out.rstrip("/"), table, max(1, shards), unique
+        self.spill_rows = spill_rows
 
     def expand(self, rows):
+        # Several inputs (the rejects of every stage) each spill where they are made: flattening the
+        # rows first would hold a stage's whole output until the next one runs.
+        inputs = rows if isinstance(rows, tuple) else (rows,)
+        runs = [
+            part
+            | f"Pack{i}" >> beam.Map(_pack).with_input_types(Row).with_output_types(Packed)
+            | f"Spill{i}" >> beam.ParDo(_SpillFn(self.out, self.table, self.shards, self.spill_rows))
+            .with_output_types(Tuple[int, str])
+            for i, part in enumerate(inputs)
+        ]
         return (
-            rows
-            | "Shard" >> beam.Map(
-                lambda r, n: (layout.bucket_of(_order(r)[0] + _order(r)[2], n), r), self.shards
-            ).with_input_types(Row, int).with_output_types(Tuple[int, Row])
-            | "GroupByShard" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(_WriteShardFn(self.out, self.table, self.shards)).with_output_types(Tuple[str, int])
+            tuple(runs)
+            | "AllRuns" >> beam.Flatten()
+            | "GroupRuns" >> beam.GroupByKey()
+            | "Merge" >> beam.ParDo(_MergeFn(self.out, self.table, self.shards, self.unique))
+            .with_output_types(Tuple[str, int], **{DUPLICATES: Row}).with_outputs(DUPLICATES, main="written")
         )

@@ -61,9 +61,12 @@ def dataset_checks(profile: DatasetProfile, manifest: Mapping[str, Any] | None, 
             notes.append(f"{n} of {written} rows ({n / max(written, 1):.0%}) carry the adapter's assumption {reason}")
     counts = (manifest or {}).get("counts")
     if counts:
-        inp = counts.get("input", 0)
-        check("rejected_share", counts.get("rejected", 0) / max(inp, 1), None, th.max_rejected_share,
-              "share of input records rejected", inp)
+        absent = counts.get("video_absent", 0)  # --only-present-videos: records not asked for
+        inp = counts.get("input", 0) - absent
+        check("rejected_share", (counts.get("rejected", 0) - absent) / max(inp, 1), None, th.max_rejected_share,
+              "share of input records rejected" + (" (records without their video left out)" if absent else ""), inp)
+        if absent:
+            notes.append(f"{absent} records without their video (--only-present-videos) are not counted as rejects")
     else:
         notes.append("no manifest.json: the share of rejected records is not checked")
     iv = profile.group("intervals")
