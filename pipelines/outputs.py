@@ -139,7 +139,9 @@ def _take_over_if_stale(path: str, holder: Mapping[str, object]) -> bool:
 
 @contextlib.contextmanager
 def locked(folder: str, command: str) -> Iterator[None]:
-    """Hold `folder`'s lock for the block (created with the folder); re-entrant within one process."""
+    """Hold `folder`'s lock for the block; re-entrant within one process. A folder made for the lock is
+    removed with it when nothing else was written there (a refused command leaves no trace)."""
+    made = not storage.exists(folder)
     storage.makedirs(folder)
     path = storage.join(folder, LOCK)
     with _held_guard:
@@ -173,8 +175,10 @@ def locked(folder: str, command: str) -> Iterator[None]:
             if last:
                 del _held[path]
         if last:
-            with contextlib.suppress(OSError, FileNotFoundError):
+            with contextlib.suppress(OSError):
                 storage.remove(path)
+                if made and not storage.listdir(folder):
+                    storage.remove(folder)
 
 
 # ---- what vrft wrote -------------------------------------------------------------------------------

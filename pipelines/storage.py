@@ -22,6 +22,7 @@ import contextlib
 import errno
 import fnmatch
 import glob as _glob
+import hashlib
 import io
 import json
 import os
@@ -167,6 +168,15 @@ def path_or_file(path: str) -> str | IO[bytes]:
     """For readers that take either (pyarrow): a local path as it is (read natively, no Python file
     in between), a URL as an open file."""
     return path if not is_remote(path) else open_read(path)
+
+
+def sha256(path: str) -> str:
+    """The file's content digest, streamed a MiB at a time."""
+    h = hashlib.sha256()
+    with open_read(path) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_bytes(path: str) -> bytes:

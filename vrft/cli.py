@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+from pipelines.storage import EnvironmentFailure
 from schemas import check_coverage
 from vrft import __version__
 from vrft.errors import UserError
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"vrft {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except EnvironmentFailure as err:  # the machine, not the input: a full disk, a read-only folder
+        print(f"vrft {args.command}: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"vrft {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -16,18 +16,10 @@ from pipelines.sources.base import Adapter, SourceOptions
 GROUPED_OVER = 64    # more side files than this are kept as one digest (GOT-10k: thousands of sequences)
 
 
-def file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with storage.open_read(path) as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _combined(paths: Iterable[str]) -> str:
     h = hashlib.sha256()
     for p in paths:
-        h.update(f"{p}\x1f{file_digest(p)}\n".encode())
+        h.update(f"{p}\x1f{storage.sha256(p)}\n".encode())
     return h.hexdigest()
 
 
@@ -35,11 +27,11 @@ def input_digests(source: SourceOptions, adapter: Adapter) -> dict[str, str]:
     """{what: sha256} of every file the records are made from."""
     given = [p for p in (*source.annotations, source.durations) if p and not storage.isdir(p)]
     side = [p for p in dict.fromkeys(adapter.side_files(source)) if p not in given]
-    out = {p: file_digest(p) for p in given}
+    out = {p: storage.sha256(p) for p in given}
     if len(side) > GROUPED_OVER:
         out[f"{len(side)} annotation files under {', '.join(source.annotations)}"] = _combined(side)
     else:
-        out.update((p, file_digest(p)) for p in side)
+        out.update((p, storage.sha256(p)) for p in side)
     return out
 
 

@@ -178,8 +178,10 @@ def validate_output(out: str) -> int:
     if storage.is_remote(out):
         print(f"note: {out} is remote; run `vrft validate` on a local copy to check it")
         return 0
+    from pipelines.outputs import locked
     from pipelines.validate import validate_dataset  # pandas and Great Expectations: loaded to validate only
 
-    result = validate_dataset(out)
+    with locked(out, "validate"):
+        result = validate_dataset(out)
     print_result(result)
     return 0 if result.success else 1

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if latest_checkpoint(Path(cfg.run.out)) is None:
             raise UserError(f"--resume: no checkpoint under {Path(cfg.run.out) / 'checkpoints'}")
-    summary = run_training(cfg, resume=resume)
+    summary = _locked_run(cfg, resume, run_training)
     last = summary["history"][-1] if summary["history"] else {}
     where = f" (resumed from {summary['resumed_from']})" if summary["resumed_from"] else ""
     print(f"trained {summary['steps']} steps{where}; {summary['trainable_parameters']:,} of "
@@ -51,6 +51,22 @@ def run(args: argparse.Namespace) -> int:
     out = Path(summary["out"])
     print(f"wrote {out / 'metrics.jsonl'}, {out / 'samples.jsonl'}, {out / 'checkpoints'}, model {out / 'final'}")
     return 0
+
+
+def _locked_run(cfg, resume, run_training):
+    """The run under run.out's lock (held by the first process of a multi-process launch)."""
+    import contextlib
+    import os
+
+    from pipelines.outputs import FolderRefused, check_apart, locked
+
+    try:
+        check_apart(cfg.run.out, {"data.shards": cfg.data.shards})
+        first = int(os.environ.get("RANK", "0")) == 0
+        with locked(cfg.run.out, "train") if first else contextlib.nullcontext():
+            return run_training(cfg, resume=resume)
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
 
 
 def check_paths(cfg) -> None:
@@ -64,3 +80,25 @@ def check_paths(cfg) -> None:
         shard_files(cfg.data.shards)
     except FileNotFoundError as err:
         raise UserError(f"data.shards: {err}") from None
+    if Path(cfg.data.shards).is_dir():
+        check_mixture(Path(cfg.data.shards))
+
+
+def check_mixture(folder: Path) -> None:
+    """Training shards from a finished `vrft mix`: its manifest is there and names exactly the shards found."""
+    import json
+
+    manifest = folder / "manifest.json"
+    if (folder / "samples").is_dir():
+        raise UserError(f"data.shards {folder} is an ingestion folder; make training shards with `vrft mix` first")
+    if not manifest.is_file():
+        raise UserError(f"data.shards {folder} has no manifest.json: not a finished `vrft mix` output; mix it again")
+    try:
+        listed = {s["file"] for s in json.loads(manifest.read_text())["shards"]}
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{manifest} is not a vrft mixture manifest") from None
+    found = {p.name for p in folder.glob("part-*.parquet")}
+    if listed != found:
+        missing, extra = sorted(listed - found), sorted(found - listed)
+        raise UserError(f"data.shards {folder}: the shards differ from its manifest.json "
+                        f"(missing {missing or 'none'}, not listed {extra or 'none'}); mix it again")
