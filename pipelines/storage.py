@@ -58,10 +58,10 @@ def environment_failure(err: BaseException, path: str = "") -> EnvironmentFailur
         if isinstance(err, OSError) and code in ENVIRONMENT_ERRNOS:
             where = path or err.filename or ""
             return EnvironmentFailure(f"{where}: {os.strerror(code)}" if where else os.strerror(code))
-        text = str(err)
+        text = str(err)  # an OSError as a runner re-raised it, or as pyarrow wrapped it: its message only
         for code in ENVIRONMENT_ERRNOS:
-            if isinstance(err, OSError) and os.strerror(code) in text:
-                return EnvironmentFailure(f"{path}: {os.strerror(code)}" if path else text)
+            if os.strerror(code) in text:
+                return EnvironmentFailure(f"{path}: {os.strerror(code)}" if path else text.strip().splitlines()[-1])
         err = err.__cause__ or err.__context__
     return None
 

@@ -72,3 +72,13 @@ def prepare(out: str, identity: dict[str, Any], overwrite: bool = False, resume:
         storage.makedirs(storage.join(out, table))
     storage.write_json(storage.join(out, layout.RUN_FILE), identity, indent=1, sort_keys=True)
     return kept
+
+
+def discard_temporaries(out: str) -> None:
+    """Remove the hidden files of a run that stopped (spilled label runs, a part half written): a failed
+    run leaves only finished parts behind."""
+    for table in layout.TABLES:
+        folder = storage.join(out, table)
+        for name in storage.listdir(folder):
+            if storage.is_temp(name):
+                storage.remove(storage.join(folder, name))

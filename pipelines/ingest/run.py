@@ -204,7 +204,12 @@ def run_ingest(cfg: IngestConfig, beam_args: Sequence[str] = (), runner: str = L
         with outputs.locked(cfg.out, "ingest"):
             identity = {**cfg.identity(), "inputs": input_digests(cfg.source, adapter)}
             kept = outdir.prepare(cfg.out, identity, overwrite=overwrite, resume=resume)
-            return _run(cfg, options, runner_name, beam_args, frame_policy, kept, t0, shown)
+            try:
+                return _run(cfg, options, runner_name, beam_args, frame_policy, kept, t0, shown)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    outdir.discard_temporaries(cfg.out)
+                raise
     except (outdir.OutDirError, outputs.FolderRefused) as err:
         raise IngestError(str(err)) from None
 
