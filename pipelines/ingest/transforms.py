@@ -138,6 +138,11 @@ class _ProbeFn(beam.DoFn):
         except VideoError as err:
             yield beam.pvalue.TaggedOutput(REJECTS, item.reject(err.reason, str(err)))
             return
+        except Exception as err:  # a bug on one record's video is that record's reject
+            if storage.is_environment(err):
+                raise
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject("video_stage_error", f"{type(err).__name__}: {err}"))
+            return
         yield item
 
 
@@ -203,6 +208,10 @@ class _NormalizeFn(beam.DoFn):
             yield normalize(item.draft, item.record, self.policy, duration, item.sample_id)
         except Rejected as r:
             yield beam.pvalue.TaggedOutput(REJECTS, item.reject(r.reason, r.detail))
+        except Exception as err:  # a value no check foresaw is that record's reject, not the run's end
+            if storage.is_environment(err):
+                raise
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject("record_unreadable", f"{type(err).__name__}: {err}"))
 
 
 class NormalizeRecords(beam.PTransform):

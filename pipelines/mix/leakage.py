@@ -10,7 +10,6 @@ dropped or allowed as the recipe says.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from typing import Iterable
 
 import polars as pl
@@ -62,11 +61,6 @@ def _exists(uri: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=4096)
-def content_digest(path: str) -> str:
-    return storage.sha256(path)
-
-
 def same_content(train: dict[str, str], held: dict[str, str]) -> dict[str, str]:
     """Training keys whose media file has the content of an evaluation key's file -> that key. Files are
     hashed only when their sizes meet."""
@@ -74,11 +68,16 @@ def same_content(train: dict[str, str], held: dict[str, str]) -> dict[str, str]:
     for key, path in held.items():
         by_size.setdefault(storage.size(path), []).append(key)
     digests: dict[str, str] = {}
+
+    def digest(path: str) -> str:
+        if path not in digests:
+            digests[path] = storage.sha256(path)
+        return digests[path]
+
     out: dict[str, str] = {}
     for key, path in train.items():
         for held_key in by_size.get(storage.size(path), []):
-            want = digests.setdefault(held_key, content_digest(held[held_key]))
-            if content_digest(path) == want:
+            if digest(path) == digest(held[held_key]):
                 out[key] = held_key
                 break
     return out

@@ -49,7 +49,8 @@ def _lines(path: str) -> list[str]:
 
 
 def _reason_stem(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0].replace(".", "_")
+    """"cover.label" -> "cover_label": the file named in its reject reason."""
+    return os.path.basename(path).replace(".", "_")
 
 
 def read_meta(path: str) -> dict[str, str]:
