@@ -10,16 +10,14 @@ reader never sees half of one. An object store publishes an object only when its
 remote files are written in place. Temporary names all come from `temp_name`; `is_temp` recognises them
 (a resumed run deletes the leftovers of a killed one).
 
-Environment failures (a full disk, a read-only or failing filesystem, no permission) are properties of
-the machine, not of any record: writes raise them as `EnvironmentFailure`, which the pipelines let
-through (never turned into per-record rejects) and the command line reports as one line, exit 1.
-`inside` confines a path to a root after resolving symlinks (media paths named by annotation files).
+Writes raise a full disk, a read-only or failing filesystem or a missing permission as an
+`EnvironmentFailure` (`pipelines.environment`, named here too): the machine, not the data. `inside`
+confines a path to a root after resolving symlinks (media paths named by annotation files).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fnmatch
 import glob as _glob
 import hashlib
@@ -32,60 +30,11 @@ import tempfile
 import uuid
 from typing import IO, Any, Callable, Iterator
 
+from pipelines.environment import (  # noqa: F401  (the storage layer's failures, named through it)
+    ENVIRONMENT_ERRNOS, EnvironmentFailure, environment_errors, environment_failure, is_environment,
+)
+
 TEMP_MARK = ".tmp-"
-ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EIO, errno.EDQUOT, errno.EACCES)
-
-
-class EnvironmentFailure(Exception):
-    """The machine failed the run, not the data (full disk, read-only or failing filesystem, no
-    permission): the run stops, keeps what a --resume can use, and writes no manifest.
-
-    One message argument only, so Beam can re-raise it with its step name appended and keep the type."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-
-def environment_failure(err: BaseException, path: str = "") -> EnvironmentFailure | None:
-    """`err` as an `EnvironmentFailure` when it is one (or an OSError of an environment errno, also
-    as wrapped by pyarrow, which keeps only the message), else None."""
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, EnvironmentFailure):
-            return err
-        code = getattr(err, "errno", None)
-        if isinstance(err, OSError) and code in ENVIRONMENT_ERRNOS:
-            where = path or err.filename or ""
-            return EnvironmentFailure(f"{where}: {os.strerror(code)}" if where else os.strerror(code))
-        text = str(err)  # an OSError as a runner re-raised it, or as pyarrow wrapped it: its message only
-        for code in ENVIRONMENT_ERRNOS:
-            if os.strerror(code) in text:
-                return EnvironmentFailure(f"{path}: {os.strerror(code)}" if path else text.strip().splitlines()[-1])
-        err = err.__cause__ or err.__context__
-    return None
-
-
-def is_environment(err: BaseException) -> bool:
-    """True for a failure of the machine that no record caused: one raised by a write (`EnvironmentFailure`),
-    or a full disk, a read-only or failing filesystem anywhere (a per-record handler re-raises these)."""
-    return isinstance(err, EnvironmentFailure) or (
-        isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
-    )
-
-
-@contextlib.contextmanager
-def environment_errors(path: str) -> Iterator[None]:
-    """Inside the block, an OSError of an environment errno becomes an `EnvironmentFailure` naming `path`."""
-    try:
-        yield
-    except OSError as err:
-        failure = environment_failure(err, str(path))
-        if failure is None:
-            raise
-        raise failure from err
-
-
 def is_remote(path: str) -> bool:
     """True for a URL (`scheme://...`), False for a local path."""
     return "://" in str(path)

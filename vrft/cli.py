@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from pipelines.storage import EnvironmentFailure
+from pipelines.environment import EnvironmentFailure
 from schemas import check_coverage
 from vrft import __version__
 from vrft.errors import UserError

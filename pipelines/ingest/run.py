@@ -29,8 +29,9 @@ from pipelines.ingest.config import IngestConfig, IngestError
 from pipelines.ingest.fingerprint import input_digests
 from pipelines.ingest.rejects import REJECTS
 from pipelines.ingest.transforms import (
-    RECORDS_READ, DraftRecords, NormalizeRecords, ProbeDurations, ReadRecords, SampleFrames, WriteTable,
+    RECORDS_READ, DraftRecords, NormalizeRecords, ProbeDurations, ReadRecords, SampleFrames,
 )
+from pipelines.ingest.write import WriteTable
 from pipelines.ingest.rejects import DUPLICATES
 from pipelines.sources import get_adapter
 from pipelines.sources.base import Adapter, SourceError
