@@ -259,3 +259,32 @@ def test_sample_ids_depend_on_content_not_position_and_duplicates_keep_the_first
     assert sorted(r["source_key"] for r in rejected) == ["line 3", "line 5"]
     assert {r["reason"] for r in rejected} == {"duplicate_record"}
     assert all(r["detail"].startswith("same content as charades_sta_test.txt line 1") for r in rejected)
+
+
+# ---- what held before and must hold still -----------------------------------------------------------
+
+
+def test_spilled_and_merged_tables_are_the_same_bytes_with_two_workers(real_data, tmp_path, monkeypatch):
+    """The writers spill sorted runs and merge them; runs differ with the bundles (here: two threads and a
+    small spill budget, so many runs), the files must not."""
+    from pipelines.ingest import write
+
+    lines = (real_data / "charades_sta/charades_sta_test.txt").read_text().splitlines()
+    ann = tmp_path / "charades_sta_test.txt"
+    ann.write_text("\n".join(lines + lines[:3] + ["not a charades line"]) + "\n")   # duplicates and a reject
+    durations = str(real_data / "charades_sta/charades.json")
+
+    def ingest(name: str, *beam: str) -> Path:
+        out = tmp_path / name
+        assert main(["ingest", "charades-sta", "--annotations", str(ann), "--durations", durations, "--out", str(out),
+                     "--no-frames", "--no-validate", *beam]) == 0
+        return out
+
+    one = ingest("one", "--direct_num_workers=1")
+    monkeypatch.setattr(write, "SPILL_ROWS", 500)
+    two = ingest("two", "--direct_num_workers=2", "--direct_running_mode=multi_threading")
+    for table in ("samples", "rejects"):
+        a, b = sorted((one / table).iterdir()), sorted((two / table).iterdir())
+        assert [p.name for p in a] == [p.name for p in b] and len(a) == 1
+        assert a[0].read_bytes() == b[0].read_bytes(), table
+    assert len(rows(one, "rejects")) == 4 and len(rows(one, "samples")) == len(lines)

@@ -33,6 +33,7 @@ def _natural(key: str) -> tuple[Any, ...]:
 
 
 Packed = Tuple[str, str, str, bytes]       # (sample id, source file, source key, the pickled row)
+SPILL_ROWS = 20_000                        # rows a bundle holds before it spills a sorted run
 RUN_BATCH = 512                           # rows per record batch of a spilled run
 RUN_SCHEMA = pa.schema([("sample_id", pa.string()), ("source_file", pa.string()), ("source_key", pa.string()),
                         ("row", pa.binary())])
@@ -138,10 +139,10 @@ class WriteTable(beam.PTransform):
     each shard's runs are merged into its file. Outputs `written` ((path, rows) per file) and, with
     `unique`, `duplicates` (rejects rows)."""
 
-    def __init__(self, out: str, table: str, shards: int = 1, unique: bool = False, spill_rows: int = 20_000) -> None:
+    def __init__(self, out: str, table: str, shards: int = 1, unique: bool = False, spill_rows: int | None = None) -> None:
         super().__init__()
         self.out, self.table, self.shards, self.unique = out.rstrip("/"), table, max(1, shards), unique
-        self.spill_rows = spill_rows
+        self.spill_rows = spill_rows or SPILL_ROWS
 
     def expand(self, rows):
         # Several inputs (the rejects of every stage) each spill where they are made: flattening the
