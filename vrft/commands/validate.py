@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines import storage
     from pipelines.outputs import FolderRefused, locked
 
+    if not os.path.isdir(args.dir):
+        raise UserError(f"{args.dir} is not a folder")
     report = args.report or os.path.join(args.dir, "report")
     try:  # the folder the report is written into is locked while it is (the ingestion folder, by default)
         with locked(args.dir if storage.inside(args.dir, report) else report, "validate"):
