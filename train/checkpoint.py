@@ -1,6 +1,7 @@
 """Checkpoints: accelerate's state (model, optimizer, scheduler, RNG of every process) plus the trainer's
 own position (step, rows consumed), so `--resume` continues the same run exactly. The final model is
-also written with `save_pretrained` (and the processor) so it loads like any checkpoint."""
+also written with `save_pretrained` (and the processor) so it loads like any checkpoint, with the
+training config beside it (`vrft eval` reads its generation length from there)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from pipelines import storage
 
 STATE = "trainer_state.json"
+RUN_CONFIG = "run_config.json"  # the settings a run started with: in run.out (for --resume) and in final/ (for eval)
 
 
 @dataclass
@@ -47,7 +49,7 @@ def load_checkpoint(accelerator, path: Path) -> TrainerState:
     return TrainerState(step=int(raw["step"]), position=int(raw["position"]))
 
 
-def save_final(accelerator, model, processor, path: Path) -> Path:
+def save_final(accelerator, model, processor, path: Path, config: dict | None = None) -> Path:
     """A `from_pretrained`-loadable model and its processor. LoRA adapters are merged into the weights
     in place (the run is over; its last checkpoint keeps the adapters)."""
     accelerator.wait_for_everyone()
@@ -61,5 +63,18 @@ def save_final(accelerator, model, processor, path: Path) -> Path:
             unwrapped.save_pretrained(str(path), state_dict=state_dict)
     if accelerator.is_main_process:
         processor.save_pretrained(str(path))
+        if config is not None:
+            storage.write_json(str(path / RUN_CONFIG), config, indent=1)
     accelerator.wait_for_everyone()
     return path
+
+
+def trained_max_new_tokens(model_dir: Path) -> int:
+    """The completion length the model at `model_dir` was trained with; the training default (1024) for a
+    model vrft did not train, so evaluation never cuts the thinking a trained model learned to write."""
+    from train.config import RolloutConfig
+
+    path = Path(model_dir) / RUN_CONFIG
+    if not path.is_file():
+        return RolloutConfig().max_new_tokens
+    return int(json.loads(path.read_text())["rollout"]["max_new_tokens"])

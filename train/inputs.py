@@ -11,9 +11,10 @@ Time reaches the model here: `second_per_grid_ts` = temporal_patch_size / the st
 processor ignores an `fps=` argument for frame arrays and assumes 24 fps; see docs/pitfalls.md.) Frames
 are already on the 28-pixel grid, so they keep their planned size (the processor's `do_resize=False`).
 
-Every forward that computes log-probs must get the video tensors AND `mm_token_type_ids` (without it,
-transformers 5.x silently falls back to 1-D text positions) AND `second_per_grid_ts` (without it the
-model assumes 1 s per temporal patch). `video_tensors` assembles all of them for any rows of a rollout.
+Every forward that computes log-probs must get the video tensors AND `second_per_grid_ts` (without it the
+model assumes 1 s per temporal patch) AND the 3-D rope positions (train/positions.py: without them
+transformers 5.24 makes its own, wrong after a video, or 1-D ones when `mm_token_type_ids` is missing).
+`video_tensors` assembles the video tensors for any rows of a rollout.
 """
 
 from __future__ import annotations

@@ -156,10 +156,15 @@ def batches(data: Path, skip: set[str], size: int) -> Iterator[list[Example]]:
         yield batch
 
 
-def predict_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int = 256,
+def predict_model(model_dir: Path, data: Path, out: Path, batch_size: int = 4, max_new_tokens: int | None = None,
                   progress: Callable[[int], None] | None = None) -> dict[str, str]:
     """Generate for every example of `data` not yet in OUT/predictions.jsonl; returns all predictions.
-    Raises `OtherPredictions` when OUT holds another model's predictions."""
+    `max_new_tokens`: None = the length the model was trained with (vrft's training config beside it),
+    else the training default (1024). Raises `OtherPredictions` when OUT holds another model's predictions
+    (or this model's with another length)."""
+    from train.checkpoint import trained_max_new_tokens
+
+    max_new_tokens = max_new_tokens or trained_max_new_tokens(model_dir)
     claim(out, model_identity(model_dir, out, max_new_tokens))
     import torch  # torch, transformers and the model code load only when a model runs (`vrft eval --baseline` needs none)
 

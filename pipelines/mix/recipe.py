@@ -100,9 +100,10 @@ class Source:
 
     def folders(self) -> tuple[str, ...]:
         """The ingestion folders the path names; refused when none."""
-        found = sorted(p for p in glob.glob(self.path) if os.path.isdir(os.path.join(p, "samples")))
+        found = sorted(p for p in glob.glob(self.path)
+                       if os.path.isdir(os.path.join(p, "samples")) or os.path.isfile(os.path.join(p, "manifest.json")))
         if not found:
-            raise RecipeError(f"source {self.name}: no ingestion folder (with samples/) matches {self.path}")
+            raise RecipeError(f"source {self.name}: no ingestion folder (with samples/ or manifest.json) matches {self.path}")
         return tuple(os.path.normpath(p) for p in found)
 
 
