@@ -11,11 +11,13 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 DIR=.clients
 STAMP=$DIR/.vrft-clients-stamp
-# the clients, then what their imports ask for (verl's package __init__ imports ray; its reward loop aiohttp)
+# the clients, then what their imports ask for (verl's package __init__ imports ray; its reward loop aiohttp;
+# got10k's package imports wget and shapely)
 CLIENTS="verl==0.9.1 trl==1.16.0 got10k==0.1.3 qwen-vl-utils==0.0.14"
 IMPORTS="omegaconf==2.4.0 hydra-core==1.3.8 codetiming==1.4.0 tensordict==0.15.3 pyvers==0.2.3 ray==2.60.0
          msgpack==1.2.4 cloudpickle==3.1.3 orjson==3.13.0 aiohttp==3.14.5 multidict==7.2.1 yarl==1.25.1
-         propcache==0.5.4 aiohappyeyeballs==2.7.1 aiosignal==1.4.0 frozenlist==1.8.0"
+         propcache==0.5.4 aiohappyeyeballs==2.7.1 aiosignal==1.4.0 frozenlist==1.8.0
+         wget==3.2 shapely==2.2.0"
 
 want=$({ cat scripts/clients.sh; "$PY" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then

@@ -5,9 +5,7 @@ worked out by hand in the comments; none is computed with the function under tes
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 
 import pytest
 
@@ -15,7 +13,6 @@ from pipelines.normalize import RepairPolicy, normalize
 from pipelines.sources.base import RawRecord
 from rewards import evaluate, floors, score_one
 from schemas import ground_truth
-from tests.conftest import ROOT
 
 
 def gqa_truth(duration, segments, answer_index=0, n_choices=5):
@@ -111,23 +108,12 @@ def test_got10k_success_is_strictly_above_the_threshold():
     assert got["AO"] == pytest.approx(75.0) and got["SR@0.5"] == 50.0
 
 
-def _got10k_toolkit():
-    """The got10k toolkit (0.1.3) if importable here or from the clients folder (`.clients`)."""
-    clients = ROOT / ".clients"
-    if clients.is_dir() and str(clients) not in sys.path:
-        sys.path.append(str(clients))
-    try:
-        return importlib.import_module("got10k.experiments.got10k")
-    except ImportError as err:
-        pytest.skip(f"the got10k toolkit is not importable ({err}); scripts/bootstrap.sh installs it into .clients")
-
-
 def toolkit_overall(root, truths, preds, width=640, height=480) -> dict:
     """The toolkit's own evaluation (ExperimentGOT10k.report) of `preds` on a GOT-10k val folder written
-    under `root` from `truths` (boxes in [0, 1] scaled to pixels, every frame visible)."""
+    under `root` from `truths` (boxes in [0, 1] scaled to pixels, every frame visible). The toolkit comes
+    from the test clients (the `clients` fixture: .clients, installed by scripts/clients.sh)."""
     import numpy as np
-
-    toolkit = _got10k_toolkit()
+    from got10k.experiments.got10k import ExperimentGOT10k
     scale = np.array([width, height, width, height])
     xywh = lambda b: np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1) * scale  # noqa: E731
     names = []
@@ -149,12 +135,12 @@ def toolkit_overall(root, truths, preds, width=640, height=480) -> dict:
         np.savetxt(res / f"{name}_time.txt", np.full(n, 0.01), fmt="%.3f")
         names.append(name)
     (root / "data" / "val" / "list.txt").write_text("\n".join(names))
-    exp = toolkit.ExperimentGOT10k(str(root / "data"), subset="val", result_dir=str(root / "results"),
+    exp = ExperimentGOT10k(str(root / "data"), subset="val", result_dir=str(root / "results"),
                                    report_dir=str(root / "reports"))
     return exp.report(["vrft"])["vrft"]["overall"]
 
 
-def test_got10k_equals_the_toolkit(tmp_path, monkeypatch):
+def test_got10k_equals_the_toolkit(clients, tmp_path, monkeypatch):
     """On tracks of different lengths with boxes that overlap the truth partly."""
     import numpy as np
 
@@ -177,7 +163,7 @@ def test_got10k_equals_the_toolkit(tmp_path, monkeypatch):
     assert 0 < overall["sr"] < 1 and got["AO per track"] != pytest.approx(got["AO"], abs=1e-3)
 
 
-def test_got10k_copy_first_box_on_the_real_val_file_equals_the_toolkit(real_data, tmp_path, monkeypatch):
+def test_got10k_copy_first_box_on_the_real_val_file_equals_the_toolkit(clients, real_data, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     tracks = json.loads((real_data / "videochat_r1" / "got_val.json").read_text())
     truths = [track([tuple(b) for b in t["gt"]]) for t in tracks]
