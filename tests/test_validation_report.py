@@ -49,11 +49,29 @@ def test_result_pages_are_linked_directly_and_resolve(passed):
     assert not [link for link in links if link.startswith("http")]   # nothing of ours needs a network
 
 
-def test_every_gx_page_finds_its_favicon(passed):
+def test_every_gx_page_finds_its_favicon_and_logo_and_shows_each_status_as_text(passed):
     result, _ = passed
     docs = Path(result.docs).parent
     html_pages = list(docs.rglob("*.html"))
     assert any("validations" in p.parts for p in html_pages)
     for p in html_pages:
-        for href in re.findall(r'href="([^"]*favicon[^"]*)"', p.read_text()):
+        text = p.read_text()
+        local = re.findall(r'href="([^"]*favicon[^"]*)"', text) + re.findall(r'src="([^"]*logo-long[^"]*)"', text)
+        assert len(local) == 2, p   # GX's pages have one of each; both found beside the page, none from the network
+        for href in local:
             assert (p.parent / href).resolve().is_file(), (p, href)
+        if "fa-check-circle" in text:   # a status icon: Font Awesome's, from a CDN, draws nothing offline
+            assert text.count('<style id="vrft-offline">') == 1 and 'content:"\\2713  passed"' in text, p
+
+
+def test_offline_page_fixes_depth_logo_and_status_once():
+    from pipelines.validate.offline_docs import offline_page
+
+    page = ('<html><head><link rel="icon" href="../../../static/images/favicon.ico"></head><body>'
+            '<img src="https://example.invalid/assets/logo-long.png?d=1"><i class="fas fa-times text-danger"></i>'
+            "</body></html>")
+    fixed = offline_page(page, "../../../../static")
+    assert 'href="../../../../static/images/favicon.ico"' in fixed
+    assert 'src="../../../../static/images/logo-long.png"' in fixed and "https:" not in fixed
+    assert 'i.fas.fa-times::before{content:"\\2717  failed"' in fixed
+    assert offline_page(fixed, "../../../../static") == fixed   # a second pass changes nothing

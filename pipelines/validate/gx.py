@@ -7,15 +7,14 @@ frame is one GX validation (named by its chunk), so the docs show every chunk's 
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import shutil
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import pandas as pd
 
+from pipelines.validate.offline_docs import make_offline
 from pipelines.validate.spec import CheckTable
 
 EXAMPLES = 20   # failing row ids kept per check
@@ -111,24 +110,8 @@ class GxRunner:
     def build_docs(self) -> str:
         """Write the Data Docs site; returns the path of its index.html."""
         self.ctx.build_data_docs(site_names=["vrft"])
-        fix_static_links(self.docs_dir)
+        make_offline(self.docs_dir)  # its pages readable without the CDNs they load from
         return os.path.join(self.docs_dir, "index.html")
-
-
-_STATIC = re.compile(r'(href|src)="(?:\./|(?:\.\./)+)static/')
-
-
-def fix_static_links(docs_dir: str) -> None:
-    """Point every page's links into static/ (its favicon) at the folder itself: GX 1.24 writes them one
-    level short on validation result pages, which sit one folder deeper than it counts."""
-    for page in glob.glob(os.path.join(docs_dir, "**", "*.html"), recursive=True):
-        up = os.path.relpath(os.path.join(docs_dir, "static"), os.path.dirname(page)).replace(os.sep, "/")
-        with open(page, encoding="utf-8") as f:
-            text = f.read()
-        fixed = _STATIC.sub(lambda m: f'{m.group(1)}="{up}/', text)
-        if fixed != text:
-            with open(page, "w", encoding="utf-8") as f:
-                f.write(fixed)
 
 
 def _in_suite_order(table: CheckTable, results: Sequence[Any]) -> list[Any]:
