@@ -102,7 +102,7 @@ def write_dataset_report(profile: DatasetProfile, manifest: Mapping[str, Any] | 
     imgs = "\n".join(f'<h2>{html.escape(t)}</h2><img src="{f}" alt="{html.escape(t)}">' for t, f in figures)
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>vrft dataset report: {html.escape(result.root)}</title>
-<style>body{{font-family:sans-serif;max-width:1500px;margin:2em auto;color:#222}} img{{max-width:100%}}
+<style>body{{font-family:sans-serif;max-width:1500px;margin:2em auto;padding:0 1em;color:#222}} img{{max-width:100%}}
 .ok{{color:#1e7b34}} .bad{{color:#c0392b}} .verdict{{font-size:1.4em}}
 table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}</style>
 </head><body>
