@@ -25,7 +25,7 @@ from pipelines.sources.base import Draft, RawRecord, Rejected
 SPAN_END_CLIPPED = "span_end_clipped"
 SPAN_START_CLIPPED = "span_start_clipped"
 IDENTITY_COLUMNS = ("sample_id", "task", "dataset", "split", "video_key", "source_file", "source_key")
-NOT_CONTENT = ("sample_id", "dataset", "split", "duration", "source_file", "source_key", "repairs")
+NOT_CONTENT = ("sample_id", "dataset", "split", "duration", "source_file", "source_key", "repairs", "published")
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,10 @@ def _canonical(value: Any) -> Any:
 
 def content_id(dataset: str, draft: Draft) -> str:
     """The id of a drafted record from what it says: its dataset and its content columns (task, video,
-    query, labels: every `samples` column but the provenance, split, duration and repairs). Not where it
-    sits in its file, nor its neighbours, nor what side files joined to it: the same record keeps its id
-    in a subset, a reordered file or another split file. Identical records share it (the writer keeps
-    the first and rejects the others as `duplicate_record`)."""
+    query, labels: every `samples` column but the provenance, split, duration, repairs and `published`,
+    which records the repairs). Not where it sits in its file, nor its neighbours, nor what side files
+    joined to it: the same record keeps its id in a subset, a reordered file or another split file.
+    Identical records share it (the writer keeps the first and rejects the others as `duplicate_record`)."""
     body = {name: _canonical(draft.get(name)) for name in _content_columns()}
     return _digest(dataset, json.dumps(body, sort_keys=True, ensure_ascii=False, default=str))
 
