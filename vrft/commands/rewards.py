@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any, Iterator, TextIO
 
 from rewards import get_profile, profile_names, score_batch
-from schemas import check_labels, get_task, tasks
+from schemas import get_task, tasks
+from schemas.repairs import RepairPolicy
 from vrft.errors import UserError
+from vrft.options import number
 from vrft.table import print_table
 
 HELP = """Each input line is {"completion": "...", <label fields>, "duration": <s>}, e.g.
@@ -22,7 +24,12 @@ HELP = """Each input line is {"completion": "...", <label fields>, "duration": <
 Optional "think": false scores against the no-think contract. Each output line has "line", the
 components and "total" (or "error"); the summary goes to stderr. Every good line is scored; a line
 that cannot be read (not UTF-8, not JSON, nested too deeply, labels wrong) is reported with its number.
-Exit status 1 if any line was malformed."""
+Exit status 1 if any line was malformed.
+Truths: the default profile repairs them as `vrft ingest` does (a span past the video's ends by at most
+--clip-tolerance seconds is clipped; "repairs" on the line names each clip) and refuses what ingestion
+rejects. videochat-r1 scores every truth the reference can read, as published, with the reference's
+value; "warnings" on the line names what the task's checks refuse (a span ending past the video, an
+inverted span, a zero-width box)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--profile", default="default", help=f"reward profile: {', '.join(profile_names())} (default: default)")
     s.add_argument("--input", required=True, type=Path, help="JSONL file, one completion per line ('-' for stdin)")
     s.add_argument("--output", type=Path, help="JSONL file for the per-line scores (default: stdout)")
+    s.add_argument("--clip-tolerance", type=number(float, min=0), default=RepairPolicy().clip_tolerance_s, metavar="S",
+                   help="default profile: a truth span past the video's ends by at most S seconds is clipped, as "
+                   "`vrft ingest` clips it (default %(default)g); further out is refused")
     s.set_defaults(func=run_score)
 
 
@@ -58,7 +68,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 def _parse_line(raw: bytes, task: Any) -> tuple[str, dict[str, Any]]:
-    """(completion, truth) or ValueError naming what is wrong."""
+    """(completion, truth as given) or ValueError naming what is wrong."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -76,29 +86,30 @@ def _parse_line(raw: bytes, task: Any) -> tuple[str, dict[str, Any]]:
         raise ValueError('missing "completion" string')
     if obj.get("task", task.name) != task.name:
         raise ValueError(f"line is for task {obj['task']!r}, not {task.name!r}")
-    violations = check_labels(task, obj)
-    if violations:
-        raise ValueError("; ".join(str(v) for v in violations))
     return completion, {**obj, "task": task.name}
 
 
 def run_score(args: argparse.Namespace) -> int:
     try:
         task = get_task(args.task)
-        get_profile(args.profile)
+        profile = get_profile(args.profile)
     except KeyError as err:
         raise UserError(err.args[0]) from None
+    if not profile.claims(task):
+        raise UserError(f"the {profile.name} profile does not score task {task.name!r}")
+    policy = RepairPolicy(clip_tolerance_s=args.clip_tolerance)
     if str(args.input) != "-" and not args.input.is_file():
         raise UserError(f"input file not found: {args.input}")
 
     out: TextIO = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     sums: dict[str, float] = {}
-    scored, bad = 0, 0
+    scored, bad, repaired, warned = 0, 0, 0, 0
     try:
         for n, raw in _lines(args.input):
             try:
-                completion, truth = _parse_line(raw, task)
-                row = score_batch(task.name, [completion], [truth], args.profile).row(0)
+                completion, given = _parse_line(raw, task)
+                truth = profile.admit(task, given, policy)  # TruthRefused is a ValueError
+                row = score_batch(task.name, [completion], [truth.truth], args.profile).row(0)
             except (ValueError, KeyError, TypeError, RecursionError) as err:
                 bad += 1
                 print(f"{args.input}:{n}: {err}", file=sys.stderr)
@@ -107,18 +118,21 @@ def run_score(args: argparse.Namespace) -> int:
             scored += 1
             for k, v in row.items():
                 sums[k] = sums.get(k, 0.0) + v
-            out.write(json.dumps({"line": n, **row}) + "\n")
+            notes = {k: list(v) for k, v in (("repairs", truth.repairs), ("warnings", truth.warnings)) if v}
+            repaired, warned = repaired + bool(truth.repairs), warned + bool(truth.warnings)
+            out.write(json.dumps({"line": n, **row, **notes}) + "\n")
     finally:
         if args.output:
             out.close()
-    _summary(task.name, args.profile, sums, scored, bad)
+    notes = "".join(f", {n} {what}" for n, what in ((repaired, "with truth repaired"), (warned, "with warnings")) if n)
+    _summary(f"{task.name} · profile {args.profile} · {scored} scored{notes}, {bad} malformed", sums, scored)
     return 1 if bad else 0
 
 
-def _summary(task: str, profile: str, sums: dict[str, float], scored: int, bad: int) -> None:
+def _summary(title: str, sums: dict[str, float], scored: int) -> None:
     rows = [(name, total / scored if scored else 0.0) for name, total in sums.items()]
     print_table(
-        f"{task} · profile {profile} · {scored} scored, {bad} malformed",
+        title,
         ["component", "mean"],
         rows,
         file=sys.stderr,
