@@ -37,7 +37,8 @@ def merged_iou(a: Iterable[Interval], b: Iterable[Interval]) -> float:
 
 
 def merged_overlap(
-    a: Iterable[Interval], b: Iterable[Interval], merge: Callable[[Iterable[Interval]], Sequence[Interval]] = merge_intervals
+    a: Iterable[Interval], b: Iterable[Interval],
+    merge: Callable[[Iterable[Interval]], Sequence[Interval]] = merge_intervals,
 ) -> tuple[float, float]:
     """(intersection, union) lengths of two interval sets after merging each with `merge`."""
     ma, mb = merge(a), merge(b)

@@ -1,4 +1,5 @@
-"""`vrft rewards score`: score a JSONL file of completions against their labels."""
+"""`vrft rewards score`: score a JSONL file of completions against their labels; `vrft rewards audit`: what
+degenerate policies earn on a dataset under a profile."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator, TextIO
 
 from rewards import get_profile, profile_names, score_batch
+from rewards.audit import ORACLE, UNPARSED, audit, well_formed
 from schemas import get_task, tasks
 from schemas.repairs import RepairPolicy
 from vrft.errors import UserError
@@ -38,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score completions with a task's reward function",
         description="The reward functions the trainer uses, on a file: `vrft rewards score` scores a JSONL file of "
         "completions against their labels, per reward component and in total, with a reward profile "
-        "(default: ours; videochat-r1: the reference's values).",
+        "(default: ours; videochat-r1: the reference's values); `vrft rewards audit` shows what degenerate "
+        "policies earn under a profile on a dataset, beside the oracle.",
     )
     rsub = p.add_subparsers(dest="rewards_command", metavar="SUBCOMMAND", required=True)
     s = rsub.add_parser(
@@ -56,6 +59,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="default profile: a truth span past the video's ends by at most S seconds is clipped, as "
                    "`vrft ingest` clips it (default %(default)g); further out is refused")
     s.set_defaults(func=run_score)
+    a = rsub.add_parser(
+        "audit",
+        help="what degenerate policies earn under a profile, beside the oracle",
+        description="Write degenerate answers through each task's answer contract (constant letter, most frequent "
+        "letter, whole video, copy the given box, a well-formed random guess, an empty thinking block, the answer "
+        "inside the thinking, the format alone) for every sample of DIR, score them with the profile, and print per "
+        "task each policy's mean reward per component and in total, beside the oracle's (the truth itself) and the "
+        "share of answers the profile could not read. A reward that pays a lazy policy is what RL learns first.",
+    )
+    a.add_argument("--data", type=Path, required=True, action="append", metavar="DIR",
+                   help="an ingestion folder (labels only is enough) or training shards; may be given several times")
+    a.add_argument("--profile", default="default",
+                   help=f"reward profile: {', '.join(profile_names())} (default: default)")
+    a.add_argument("--seed", type=number(int, min=0), default=0, metavar="N",
+                   help="seed of the random guesses (default 0)")
+    a.add_argument("--json", action="store_true", help="print the audit as JSON instead of tables")
+    a.add_argument("--out", type=Path, metavar="FILE", help="also write the audit as JSON to FILE (default: none)")
+    a.set_defaults(func=run_audit)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -137,3 +158,66 @@ def _summary(title: str, sums: dict[str, float], scored: int) -> None:
         rows,
         file=sys.stderr,
     )
+
+
+def _truths_by_task(dirs: list[Path]) -> dict[str, list[dict[str, Any]]]:
+    import pyarrow as pa
+
+    from train.eval_items import read_items
+
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for d in dirs:
+        if not d.exists():
+            raise UserError(f"no such data: {d}")
+        try:
+            items = read_items(d)
+        except (FileNotFoundError, KeyError, ValueError, pa.ArrowException) as err:
+            raise UserError(f"{d} is neither an ingestion folder nor training shards ({err})") from None
+        for item in items:
+            by_task.setdefault(item.task, []).append(item.truth)
+    if not by_task:
+        raise UserError(f"no samples in {', '.join(map(str, dirs))}")
+    return by_task
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from pipelines import storage
+
+    try:
+        profile = get_profile(args.profile)
+    except KeyError as err:
+        raise UserError(err.args[0]) from None
+    report: dict[str, Any] = {"profile": profile.name, "seed": args.seed, "data": list(map(str, args.data)), "tasks": {}}
+    for task, truths in sorted(_truths_by_task(args.data).items()):
+        if not profile.claims(get_task(task)):
+            print(f"note: the {profile.name} profile does not score task {task}; left out", file=sys.stderr)
+            continue
+        results = audit(task, truths, profile.name, args.seed)
+        ok = well_formed(task)
+        report["tasks"][task] = {
+            "samples": len(truths), "weights": dict(get_task(task).weights),
+            "policies": {name: {"well_formed": name in ok, **row} for name, row in results.items()},
+        }
+    if args.out:
+        storage.write_json(str(args.out), report)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for task, entry in report["tasks"].items():
+            _audit_table(task, entry, profile.name, args.seed)
+    if args.out:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _audit_table(task: str, entry: dict[str, Any], profile: str, seed: int) -> None:
+    policies = entry["policies"]
+    components = [k for k in next(iter(policies.values())) if k not in ("well_formed", "total", UNPARSED)]
+    rows = [(name + ("" if row["well_formed"] else " *"), *(row[c] for c in components), row["total"],
+             f"{row[UNPARSED]:.1f}") for name, row in policies.items()]
+    title = f"{task} · profile {profile} · {entry['samples']} samples · seed {seed} · * not well-formed on purpose"
+    print_table(title, ["policy", *components, "total", "unparsed %"], rows)
+    oracle = policies[ORACLE]["total"]
+    for name, row in policies.items():
+        if row["total"] > oracle:
+            print(f"warning: {task}: {name} earns more than the oracle ({row['total']:.4f} > {oracle:.4f})")
