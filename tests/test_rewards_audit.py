@@ -46,6 +46,13 @@ def _truths(folder):
     return [ground_truth(r) for r in pq.read_table(folder / "samples").to_pylist()]
 
 
+def _whole_video_iou(t):
+    """IoU of the whole video as written (two decimals, then clipped to the video) with the truth span."""
+    s, e, d = t["span"]["start"], t["span"]["end"], t["duration"]
+    end = min(float(f"{d:.2f}"), d)
+    return max(0.0, min(e, end) - s) / (max(e, end) - min(s, 0.0))
+
+
 def test_degenerate_answers_parse_and_never_beat_the_oracle(audits):
     for profile, report in audits.items():
         assert set(report["tasks"]) == {"temporal_grounding", "grounded_qa", "tracking"}
@@ -69,11 +76,7 @@ def test_degenerate_answers_parse_and_never_beat_the_oracle(audits):
 def test_audit_values_from_the_truths(audits, real_ingested):
     """A few of the audit's means, computed here from the ingested truths."""
     spans = _truths(real_ingested("charades_sta_test"))
-    ious = []
-    for t in spans:  # whole video as written: two decimals, then clipped to the video
-        s, e, d = t["span"]["start"], t["span"]["end"], t["duration"]
-        end = min(float(f"{d:.2f}"), d)
-        ious.append(max(0.0, min(e, end) - s) / (max(e, end) - min(s, 0.0)))
+    ious = [_whole_video_iou(t) for t in spans]
     tg = {p: audits[p]["tasks"]["temporal_grounding"]["policies"] for p in audits}
     assert tg["default"]["whole-video"]["iou"] == pytest.approx(sum(ious) / len(ious), abs=1e-9)
     # the reference reads the answer inside the thinking, and pays the format of empty tags
@@ -171,6 +174,20 @@ def test_audit_answers_are_seeded(real_ingested):
     truths = _truths(real_ingested("charades_sta_test"))[:50]
     assert answers("temporal_grounding", truths, 3) == answers("temporal_grounding", truths, 3)
     assert answers("temporal_grounding", truths, 3)["random"] != answers("temporal_grounding", truths, 4)["random"]
+
+
+def test_audit_reads_training_shards(tmp_path):
+    import pyarrow.parquet as pq
+
+    from train.synthetic_training_shards import write_toy_shards
+
+    files = write_toy_shards(tmp_path / "shards", rows=10, files=2)
+    truths = [json.loads(r["ground_truth"]) for f in files for r in pq.read_table(f).column("reward_model").to_pylist()]
+    res = vrft("rewards", "audit", "--data", str(tmp_path / "shards"), "--json")
+    (entry,) = json.loads(res.stdout)["tasks"].values()
+    assert entry["samples"] == 10 and entry["policies"]["oracle"]["total"] == pytest.approx(2.0, abs=1e-3)
+    ious = [_whole_video_iou(t) for t in truths]
+    assert entry["policies"]["whole-video"]["iou"] == pytest.approx(sum(ious) / len(ious), abs=1e-9)
 
 
 def test_audit_refuses_what_is_not_data(tmp_path):
