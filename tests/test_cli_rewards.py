@@ -50,3 +50,16 @@ def test_stdin_and_unknown_task():
     bad = run("rewards", "score", "--task", "nope", "--input", "-", stdin="")
     assert bad.returncode == 2 and "unknown task 'nope'" in bad.stderr and "Traceback" not in bad.stderr
 
+
+
+def test_output_over_the_input_is_refused(tmp_path):
+    """The input is never written over: --output naming the input file (by another path too) is refused."""
+    src = tmp_path / "in.jsonl"
+    text = json.dumps({"completion": "<think>a</think><answer>2 to 9</answer>", "span": {"start": 1.8, "end": 9.4},
+                       "duration": 30.0}) + "\n"
+    src.write_text(text)
+    (tmp_path / "sub").mkdir()
+    for output in (src, tmp_path / "sub" / ".." / "in.jsonl"):
+        res = run("rewards", "score", "--task", "temporal_grounding", "--input", str(src), "--output", str(output))
+        assert res.returncode == 2 and "is the input file" in res.stderr and "Traceback" not in res.stderr
+        assert src.read_text() == text

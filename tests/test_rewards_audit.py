@@ -199,6 +199,35 @@ def test_audit_refuses_what_is_not_data(tmp_path):
     assert "Traceback" not in res.stderr
 
 
+def test_audit_out_inside_the_data_is_refused(tmp_path):
+    from train.synthetic_training_shards import write_toy_shards
+
+    write_toy_shards(tmp_path / "shards", rows=4, files=1)
+    before = sorted(p.name for p in (tmp_path / "shards").iterdir())
+    res = vrft("rewards", "audit", "--data", str(tmp_path / "shards"), "--out", str(tmp_path / "shards" / "audit.json"))
+    assert res.returncode == 2 and "never writes where its inputs are" in res.stderr and "Traceback" not in res.stderr
+    assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == before
+
+
+def test_audit_warns_when_a_policy_beats_the_oracle(tmp_path, monkeypatch, capsys):
+    """The audit itself raises no flag on these data (no profile pays a lazy policy more than the truth), so
+    the warning is checked on a made-up result: it names the task, the policy and both totals."""
+    import argparse
+
+    from train.synthetic_training_shards import write_toy_shards
+    from vrft.commands import rewards as command
+
+    write_toy_shards(tmp_path / "shards", rows=4, files=1)
+    made = {"oracle": {"format": 1.0, "iou": 0.5, "total": 1.5, "unparsed": 0.0},
+            "whole-video": {"format": 1.0, "iou": 0.75, "total": 1.75, "unparsed": 0.0},
+            "random": {"format": 1.0, "iou": 0.5, "total": 1.5, "unparsed": 0.0}}
+    monkeypatch.setattr(command, "audit", lambda task, truths, profile, seed: made)
+    args = argparse.Namespace(data=[tmp_path / "shards"], profile="default", seed=0, json=True, out=None)
+    assert command.run_audit(args) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["warning: temporal_grounding: whole-video earns more than the oracle under default (1.7500 > 1.5000)"]
+
+
 def test_readme_audit_tables_are_the_commands_output(real_ingested):
     """The README's audit blocks: each is the command (folders as the README names them) and its output."""
     readme = (ROOT / "README.md").read_text()

@@ -121,6 +121,8 @@ def run_score(args: argparse.Namespace) -> int:
     policy = RepairPolicy(clip_tolerance_s=args.clip_tolerance)
     if str(args.input) != "-" and not args.input.is_file():
         raise UserError(f"input file not found: {args.input}")
+    if args.output and str(args.input) != "-" and args.output.exists() and args.output.samefile(args.input):
+        raise UserError(f"--output {args.output} is the input file: vrft never writes over its inputs")
 
     out: TextIO = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     sums: dict[str, float] = {}
@@ -182,11 +184,17 @@ def _truths_by_task(dirs: list[Path]) -> dict[str, list[dict[str, Any]]]:
 
 def run_audit(args: argparse.Namespace) -> int:
     from pipelines import storage
+    from pipelines.outputs import FolderRefused, check_apart
 
     try:
         profile = get_profile(args.profile)
+        if args.out:
+            for d in args.data:
+                check_apart(str(args.out), {"--data": str(d)})
     except KeyError as err:
         raise UserError(err.args[0]) from None
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
     report: dict[str, Any] = {"profile": profile.name, "seed": args.seed, "data": list(map(str, args.data)), "tasks": {}}
     for task, truths in sorted(_truths_by_task(args.data).items()):
         if not profile.claims(get_task(task)):
@@ -198,6 +206,10 @@ def run_audit(args: argparse.Namespace) -> int:
             "samples": len(truths), "weights": dict(get_task(task).weights),
             "policies": {name: {"well_formed": name in ok, **row} for name, row in results.items()},
         }
+        for name, row in results.items():  # a reward that pays a lazy policy more than the truth: say so
+            if row["total"] > results[ORACLE]["total"]:
+                print(f"warning: {task}: {name} earns more than the oracle under {profile.name} "
+                      f"({row['total']:.4f} > {results[ORACLE]['total']:.4f})", file=sys.stderr)
     if args.out:
         storage.write_json(str(args.out), report)
     if args.json:
@@ -217,7 +229,3 @@ def _audit_table(task: str, entry: dict[str, Any], profile: str, seed: int) -> N
              f"{row[UNPARSED]:.1f}") for name, row in policies.items()]
     title = f"{task} · profile {profile} · {entry['samples']} samples · seed {seed} · * not well-formed on purpose"
     print_table(title, ["policy", *components, "total", "unparsed %"], rows)
-    oracle = policies[ORACLE]["total"]
-    for name, row in policies.items():
-        if row["total"] > oracle:
-            print(f"warning: {task}: {name} earns more than the oracle ({row['total']:.4f} > {oracle:.4f})")
