@@ -48,6 +48,7 @@ REAL_INGESTS = {
     "charades_sta_test": ("charades-sta", ["charades_sta/charades_sta_test.txt"], {"durations": "charades_sta/charades.json"}),
     "charades_sta_train": ("charades-sta", ["charades_sta/charades_sta_train.txt"], {"durations": "charades_sta/charades.json"}),
     "nextgqa_val": ("nextgqa", ["nextgqa/val.csv"], {}),
+    "nextgqa_test": ("nextgqa", ["nextgqa/test.csv"], {}),
     "got_val": ("videochat-r1", ["videochat_r1/got_val.json"], {}),
 }
 
