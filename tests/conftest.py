@@ -6,8 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# Property and differential tests draw the same examples on every run in CI and under mutation testing
+# (profile "ci": derandomized, no example database) and new random ones on a developer's machine ("dev").
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("VRFT_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 def real_data_dir() -> Path:
