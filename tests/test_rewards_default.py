@@ -61,6 +61,62 @@ def test_contract_is_read_exactly(completion, fmt, iou):
     assert (got["format"], got["iou"]) == (fmt, pytest.approx(iou))
 
 
+# Each rule of the contract on its own: the answer in these is right, so only the rule can take the IoU away.
+@pytest.mark.parametrize(
+    "completion, fmt, iou",
+    [
+        ("<think>a</think><answer>12.5 to 17.8</answer><answer>12.5 to 17.8</answer>", 0.0, 0.0),  # two answers
+        ("<think>a</think><answer>12.5 to 17.8</answer></answer>", 0.0, 0.0),          # a second closing tag
+        ("<think>a</think><answer><answer>12.5 to 17.8</answer>", 0.0, 0.0),           # a second opening tag
+        ("</answer><think>a</think><answer>12.5 to 17.8</answer>", 0.0, 0.0),          # closed before it opens
+        ("<think>a</think>12.5 to 17.8</answer>", 0.0, 0.0),                          # never opened
+        ("<think>a</think><answer>12.5 to 17.8", 0.0, 0.0),                           # never closed
+        ("<think>a < b, c > d</think><answer>12.5 to 17.8</answer>", 1.0, 1.0),       # a '<' of the thinking
+        ("<think></think><answer>12.5 to 17.8</answer>", 1.0, 1.0),                   # an empty thought
+        ("<think>a</think></think><answer>12.5 to 17.8</answer>", 0.0, 1.0),          # the thinking is broken
+        ("x<think>a</think><answer>12.5 to 17.8</answer>", 0.0, 1.0),                 # text before
+        ("<think>a</think><answer>12.5 to 17.8</answer>x", 0.0, 1.0),                 # text after
+        ("\t<think>a</think> \n <answer>12.5 to 17.8</answer>\n", 1.0, 1.0),          # whitespace only
+    ],
+)
+def test_each_contract_rule(completion, fmt, iou):
+    assert score_one("temporal_grounding", completion, SPAN) == {"format": fmt, "iou": iou, "total": fmt + iou}
+
+
+def test_clock_times():
+    from rewards.numbers import read_times
+
+    assert read_times("from 1:02:03.5 to 1:02:10, then 0:12.5 - 2:05", 256) == [3723.5, 3730.0, 12.5, 125.0]
+    truth = {"span": {"start": 62.5, "end": 125.0}, "duration": 300.0}
+    assert score_one("temporal_grounding", "<think>a</think><answer>1:02.5 to 2:05</answer>", truth)["iou"] == 1.0
+
+
+def test_answers_up_to_their_length_cap_are_read():
+    """The caps that keep parsing linear: 256 characters for a span or a letter, 64 per box plus one box."""
+    assert ground("12.5 to 17.8".ljust(256))["iou"] == 1.0 and ground("12.5 to 17.8".ljust(257))["iou"] == 0.0
+    letter = f"<think>t</think><answer>{'C' + ' ' * 254 + 'x'}</answer><glue>[(13.8, 29.8)]</glue>"  # 256 after strip
+    assert score_one("grounded_qa", letter, GQA)["accuracy"] == 1.0
+    assert score_one("grounded_qa", letter.replace("x<", "xy<"), GQA)["accuracy"] == 0.0
+    body = _track_answer(BOXES).split("<answer>")[1][: -len("</answer>")]
+    cap = 64 * (len(BOXES) + 1)
+    assert score_one("tracking", f"<answer>{body.ljust(cap)}</answer>", TRACK)["iou"] == pytest.approx(1.0)
+    assert score_one("tracking", f"<answer>{body.ljust(cap + 1)}</answer>", TRACK)["iou"] == 0.0
+
+
+def test_plain_box_lists_may_use_exponents():
+    boxes = "[" + ", ".join(f"[{a:.3e}, {b:.3e}, {c:.3e}, {d:.3e}]" for a, b, c, d in BOXES) + "]"
+    assert "e-01" in boxes
+    assert score_one("tracking", f"<think>t</think><answer>{boxes}</answer>", TRACK) == {
+        "format": 1.0, "iou": pytest.approx(1.0), "total": pytest.approx(2.0)}
+
+
+@pytest.mark.parametrize("profile", ["default", "videochat-r1"])
+def test_a_completion_that_is_not_text_scores_0(profile):
+    for task, truth in (("temporal_grounding", SPAN), ("grounded_qa", GQA), ("tracking", TRACK)):
+        got = score_batch(task, [None, 3], [truth] * 2, profile)
+        assert set(got.total) == {0.0} and all(set(v) == {0.0} for v in got.components.values())
+
+
 def test_no_think_variant():
     truth = {**SPAN, "think": False}
     assert score_one("temporal_grounding", "<answer>12.5 to 17.8</answer>", truth)["format"] == 1.0
@@ -324,6 +380,34 @@ def test_vectorized_tracking_equals_scalar(tracks):
     part = __import__("schemas").get_task("tracking").parts[0]
     truths = [TRACK] * len(tracks)
     assert boxtrack.score_many(tracks, truths, part) == [boxtrack.score(t, TRACK, part) for t in tracks]
+
+
+def _boxes_truth(boxes):
+    return {"boxes": [{"t": float(i), "x0": a, "y0": b, "x1": c, "y1": d} for i, (a, b, c, d) in enumerate(boxes)]}
+
+
+def test_tracking_batches_score_each_completion_against_its_own_truth():
+    """The batch path (one numpy pass) against values by hand: different truths in one batch, tracks of
+    different lengths, a one-box track (nothing to find), boxes too small for their area, a truth box
+    of zero width."""
+    from rewards.components import boxtrack
+
+    part = __import__("schemas").get_task("tracking").parts[0]
+    a = _boxes_truth([(0, 0, 0.5, 0.5), (0, 0, 0.5, 0.5), (0.5, 0.5, 1, 1)])
+    b = _boxes_truth([(0, 0, 0.5, 0.5), (0.5, 0.5, 1, 1), (0.5, 0.5, 1, 1)])
+    same = [(0, 0, 0.5, 0.5), (0, 0, 0.5, 0.5), (0.5, 0.5, 1, 1)]     # = a: 1 on a, (0 + 1) / 2 on b
+    assert boxtrack.score_many([same, same], [a, b], part) == [1.0, 0.5]
+    long = _boxes_truth([(0, 0, 0.5, 0.5)] * 4)
+    assert boxtrack.score_many([same, [(0, 0, 0.5, 0.5)] * 4], [a, long], part) == [1.0, 1.0]
+    one = _boxes_truth([(0, 0, 0.5, 0.5)])
+    assert boxtrack.score_many([[(0, 0, 0.5, 0.5)]] * 2, [one] * 2, part) == [0.0, 0.0]
+    tiny = (0.0, 0.0, 1e-200, 1e-200)
+    t = _boxes_truth([tiny, tiny, tiny])
+    assert boxtrack.score_many([[tiny, tiny, (0, 0, 2e-200, 1e-200)]], [t], part) == [0.5]  # identical: 1; else 0
+    flat = _boxes_truth([(0, 0, 0.5, 0.5), (0.2, 0, 0.2, 0.5), (0.5, 0.5, 1, 1)])  # box 1 has no width
+    assert boxtrack.score_many([[(0, 0, 0.5, 0.5), (0.1, 0, 0.3, 0.5), (0.5, 0.5, 1, 1)]], [flat], part) == [0.5]
+    for preds, truths in (([same, same], [a, b]), ([[tiny, tiny, (0, 0, 2e-200, 1e-200)]], [t])):
+        assert boxtrack.score_many(preds, truths, part) == [boxtrack.score(p, x, part) for p, x in zip(preds, truths)]
 
 
 def test_batch_matches_single_and_weights_apply():

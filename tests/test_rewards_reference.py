@@ -29,6 +29,7 @@ GQA_TRUTH = {"choices": list("abcde"), "answer_index": 2, "spans": [{"start": 13
         # the LAST "N to N" of the last block: 5 to 9 (IoU 4 / 7.6), not 1 to 2
         ("<think>a</think><answer>1 to 2, or rather 5 to 9</answer>", 4 / 7.6, 1),
         ("<think>a</think>\n<answer>5 to 9</answer>\n<answer>no idea</answer>", 0.0, 1),  # the last block has none
+        ("<think>a</answer>", 0.0, 0),                     # no thinking closed before an answer
     ],
 )
 def test_reference_grounding_examples(completion, iou, fmt):
@@ -63,12 +64,38 @@ def test_reference_grounded_qa_examples(completion, iou, fmt, acc):
         ("[(1, 2)]", [], 0.0, 1),
         ("[]", [(13.8, 29.8)], 0.0, 1),
         ("[(10, 20)]", [(13.8, 29.8)], 6.2 / 19.8, 1),
+        ("[(0, 1)]", [(0.5, 1.0)], 0.5, 1),                 # a union of exactly 1 s
+        ("[(00, 5)]", [(13.8, 29.8)], 0.0, 1),              # 00 is a Python literal
+        ("[(007, 9)]", [(13.8, 29.8)], 0.0, 0),             # 007 is not
+        ("[(1" + "0" * 5000 + ", 2)]", [(13.8, 29.8)], 0.0, 0),  # nor an integer of 5000 digits
     ],
 )
 def test_reference_glue_quirks(glue, spans, iou, fmt):
     truth = {**GQA_TRUTH, "spans": [{"start": s, "end": e} for s, e in spans]}
     got = score_one("grounded_qa", f"<think>t</think><answer>C</answer><glue>{glue}</glue>", truth, "videochat-r1")
     assert got == {"format": fmt, "accuracy": 1.0, "iou": pytest.approx(iou), "total": pytest.approx(fmt + 1 + iou)}
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "<think>t</think> x <answer>C</answer><glue>[]</glue>",                # text between the blocks
+        "<think>t</answer><glue>[]</glue></think><answer>C</glue>",            # the junctions in the wrong order
+        "<think>t</think><answer>C</answer><glue>[]</glue> x",
+    ],
+)
+def test_reference_grounded_qa_format_needs_the_blocks_in_order(completion):
+    assert score_one("grounded_qa", completion, {**GQA_TRUTH, "spans": []}, "videochat-r1")["format"] == 0.0
+
+
+def test_reference_grounding_iou_on_short_unions():
+    """A zero-length union scores 0 (the documented departure: the reference divides by zero)."""
+    truth = {"span": {"start": 5.0, "end": 5.0}, "duration": 30.0}
+    got = score_one("temporal_grounding", "<think>a</think><answer>5 to 5</answer>", truth, "videochat-r1")
+    assert got == {"format": 1.0, "iou": 0.0, "total": 1.0}
+    short = {"span": {"start": 1.8, "end": 2.2}, "duration": 30.0}  # a union under 1 s: 2 to 2.5 -> 0.2 / 0.7
+    got = score_one("temporal_grounding", "<think>a</think><answer>2 to 2.5</answer>", short, "videochat-r1")
+    assert got["iou"] == pytest.approx(0.2 / 0.7)
 
 
 @pytest.mark.parametrize(
@@ -111,11 +138,22 @@ def test_reference_tracking_examples():
         ([[0.5, 0.5, 0.1, 0.1]] * 8, [[0.1, 0.1, 0.5, 0.5]] * 8, 0.0, 1),   # an inverted box is an answer (format 1)
         ([["a", 0, 1, 1]] * 8, [[0, 0, 1, 1]] * 8, 0.0, 1),               # a Python list of 8 lists of 4: format 1
         ([[0, 0, 1, 1]] * 8, [[0, 0, 1, 1]] * 6, 0.0, 1),                  # 8 boxes for a 6-box truth score 0
+        ([[0.2, 0.2, 0.2, 0.4]] + [[0, 0, 1, 1]] * 7, [[0.2, 0.2, 0.2, 0.4]] + [[0, 0, 1, 1]] * 7, 7 / 8, 1),
     ],
 )
 def test_reference_tracking_quirks(answer, gt, iou, fmt):
     got = score_one("tracking", f"<think>x</think><answer>{answer}</answer>", _track(gt), "videochat-r1")
     assert got == {"format": fmt, "iou": pytest.approx(iou), "total": pytest.approx(fmt + iou)}
+
+
+def test_reference_tracking_removes_newlines_first():
+    """Newlines go before anything is read: a tag or a number broken by one is read whole (format looks at
+    the text as written, so a broken closing tag fails it)."""
+    truth = _track(GT_BOXES)
+    broken_tag = f"<think>x</think><answer>{GT_BOXES}</ans\nwer>"
+    assert score_one("tracking", broken_tag, truth, "videochat-r1") == {"format": 0.0, "iou": 1.0, "total": 1.0}
+    broken_number = f"<think>x</think><answer>{GT_BOXES}</answer>".replace("0.093", "0.0\n93", 1)
+    assert score_one("tracking", broken_number, truth, "videochat-r1") == {"format": 1.0, "iou": 1.0, "total": 2.0}
 
 
 def test_reference_non_finite_tracking_iou_scores_0():
@@ -375,6 +413,10 @@ def test_hostile_inputs_give_the_reference_answer():
     big = "<think>" + "a " * 500_000 + "</think><answer>2.00 to 10.67</answer>"
     assert score_one("temporal_grounding", big, SPAN_TRUTH, "videochat-r1") == {
         "format": 1.0, "iou": pytest.approx(7.4 / 8.87), "total": pytest.approx(1 + 7.4 / 8.87)}
+    # a closing tag followed by 50 000 opening ones: the last block is still found in linear time
+    tail = "<think>a</think><answer>1 to 2</answer>" + "<answer>" * 50_000
+    assert score_one("temporal_grounding", tail, SPAN_TRUTH, "videochat-r1") == {
+        "format": 0.0, "iou": pytest.approx(0.2 / 8.4), "total": pytest.approx(0.2 / 8.4)}
     big_track = "<think>" + "a " * 500_000 + f"</think><answer>{GT_BOXES}</answer>"
     assert score_one("tracking", big_track, truth, "videochat-r1") == {"format": 1.0, "iou": 1.0, "total": 2.0}
 
@@ -386,7 +428,8 @@ def test_hostile_inputs_give_the_reference_answer():
      "[" + ",".join(["[1,[2,3],3,4]"] * 8) + "]", "[" + ",".join(["{1: 2, 3: 4}"] * 8) + "]", "[1,2,,3]", "[(1,2),3]",
      "[" * 500, "[]", "[ ]", "[x for x in y]", "[1, 2][0]", "['a,b', 1, 2, 3]", "[" + ",".join(["[1,2,3,4]"] * 9) + "]",
      "[" + ",".join(["['a', 1, 2, 3]"] * 8) + "]", "([" + ",".join(["[1,2,3,4]"] * 8) + "])",
-     " \t[" + ",".join(["[1,2,3,4]"] * 8) + "] ", "[" + ",".join(["[1,2,3,4]"] * 8) + ",]", "[1,2,3,4,5,6,7,(8,9)]"],
+     " \t[" + ",".join(["[1,2,3,4]"] * 8) + "] ", "[" + ",".join(["[1,2,3,4]"] * 8) + ",]", "[1,2,3,4,5,6,7,(8,9)]",
+     "(" + ",".join(["[1,2,3,4]"] * 8) + ")"],
 )
 def test_track_answers_are_read_as_pythons_literal_parser_reads_them(answer):
     from rewards.profiles.videochat_r1 import parse_track
