@@ -55,7 +55,8 @@ GROUPS: dict[str, Group] = {
     ),
     "schemas": Group(
         ("schemas/*",),
-        ("tests/test_schemas.py", "tests/test_new_task.py", "tests/test_answers.py", "tests/test_adapters.py"),
+        ("tests/test_schemas.py", "tests/test_schema_checks.py", "tests/test_new_task.py", "tests/test_answers.py",
+         "tests/test_adapters.py"),
     ),
     "repair": Group(("pipelines/normalize.py",), ("tests/test_ingest_normalize.py",)),
     "mix": Group(("pipelines/mix/select.py", "pipelines/mix/allocate.py"), ("tests/test_mix.py",)),

@@ -34,7 +34,7 @@ def test_trl_reward_mixed_tasks_keep_order():
     assert fmt(["p1", "p2"], completions, **columns) == [1.0, 0.0]
     assert acc(["p1", "p2"], completions, **columns) == [1.0, 0.0]  # grounding has no accuracy component
     assert fmt.__name__ == "vrft_format"
-    with pytest.raises(KeyError, match="the dataset needs a 'reward_model' or 'ground_truth' column"):
+    with pytest.raises(KeyError, match="^\"the dataset needs a 'reward_model' or 'ground_truth' column for vrft rewards\"$"):
         trl_reward()(["p"], ["c"], other=[1])
 
 

@@ -45,9 +45,12 @@ def test_track_metrics_with_the_given_box_as_the_reference_counts():
         "unparsed": pytest.approx(100 / 3)}}
 
 
-def test_metrics_of_nothing_are_zero():
+def test_metrics_of_nothing_and_of_one_answer():
     assert evaluate("temporal_grounding", [], []) == {"iou": {"miou": 0.0, "r@0.3": 0.0, "r@0.5": 0.0, "r@0.7": 0.0,
                                                               "unparsed": 0.0}}
+    truth = {"choices": ["a", "b"], "answer_index": 0}
+    assert evaluate("video_qa", [{"answer": None}], [truth]) == {"accuracy": {"accuracy": 0.0, "unparsed": 100.0}}
+    assert evaluate("video_qa", [{"answer": 0}], [truth]) == {"accuracy": {"accuracy": 100.0, "unparsed": 0.0}}
 
 
 def test_floor_predictions_by_hand():

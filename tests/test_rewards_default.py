@@ -165,6 +165,8 @@ def test_what_the_default_profile_reads():
     assert got.predictions == {"answer": 1, "glue": [(1.0, 2.0), (3.0, 4.5)]} and got.well_formed is True
     got = profile.read(task, "<answer>(B)</answer><glue>[(2, 1)]</glue>", GQA)
     assert got.predictions == {"answer": 1, "glue": None} and got.well_formed is False
+    got = profile.read(task, "<think>t</think> x <answer>(B)</answer><glue>[]</glue>", GQA)
+    assert got.predictions == {"answer": 1, "glue": []} and got.well_formed is False  # text between the blocks
     text = "<think>t</think><answer>E</answer><glue>[]</glue>"
     assert profile.score(task, text, GQA) == {"format": 1.0, "accuracy": 0.0, "iou": 0.0}
 

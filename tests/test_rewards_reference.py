@@ -158,7 +158,7 @@ def test_reference_tracking_removes_newlines_first():
 
 def test_reference_non_finite_tracking_iou_scores_0():
     """The documented departure: the reference returns NaN on a literal such as 1e999."""
-    answer = "[" + ", ".join(["[0, 0, 1e999, 1]"] * 8) + "]"
+    answer = "[" + ", ".join(["[1e999, 0, 1e999, 1]"] * 8) + "]"  # inf - inf in the area: NaN
     got = score_one("tracking", f"<think>x</think><answer>{answer}</answer>", _track(GT_BOXES), "videochat-r1")
     assert got == {"format": 1.0, "iou": 0.0, "total": 1.0}
 
@@ -187,6 +187,7 @@ def test_reference_reading_of_grounding():
         ("(C) x", "[(1, 2), (3.5, 4)]", 2, [(1.0, 2.0), (3.5, 4.0)]),
         ("E", "[]", 4, []),                 # the fifth of five options
         ("G", "[(2, 1)]", None, None),      # a letter past the options; a glue with a > b
+        ("F", "[(2, 2)]", None, [(2.0, 2.0)]),  # F: the sixth of five options; a == b is valid
         ("x", "[[1, 2]]", None, None),      # no capital A-G; a glue in the wrong shape
     ],
 )
@@ -196,6 +197,16 @@ def test_reference_reading_of_grounded_qa(answer, glue, want_answer, want_glue):
     assert got.well_formed is (want_glue is not None)
 
 
+@pytest.mark.parametrize("task, truth", [("temporal_grounding", SPAN_TRUTH), ("grounded_qa", GQA_TRUTH),
+                                         ("video_qa", GQA_TRUTH), ("tracking", _track(GT_BOXES))])
+@pytest.mark.parametrize("completion", ["<think>nothing to say</think>", None])
+def test_reference_reading_of_no_answer(task, truth, completion):
+    from schemas import get_task
+
+    got = _read(task, completion, truth)
+    assert got.predictions == {p.tag: None for p in get_task(task).parts} and got.well_formed is False
+
+
 def test_reference_reading_of_tracking():
     text = "<think>x</think><answer>[" + ",\n".join(str(b) for b in GT_BOXES) + "]</answer>"
     got = _read("tracking", text, _track(GT_BOXES))
@@ -203,6 +214,8 @@ def test_reference_reading_of_tracking():
     strings = "<think>x</think><answer>" + str([["a", 0, 1, 1]] * 8) + "</answer>"
     assert _read("tracking", strings, _track(GT_BOXES)).predictions == {"answer": None}
     assert _read("tracking", "<answer>[1, 2]</answer>", _track(GT_BOXES)).predictions == {"answer": None}
+    broken_tag = _read("tracking", f"<think>x</think><answer>{GT_BOXES}</ans\nwer>", _track(GT_BOXES))
+    assert broken_tag.predictions == got.predictions and broken_tag.well_formed is False  # newlines go first
 
 
 def test_reference_reading_of_video_qa():

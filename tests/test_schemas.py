@@ -89,6 +89,38 @@ def test_prompts_follow_the_contract(think):
     assert "[0.100, 0.100, 0.500, 0.600]" in track and "8 frames" in track
 
 
+GQA_PROMPT = (
+    "<video>\nThe video is 90.00 seconds long.\nQuestion: why did the boy pick up one present\nOptions:\n"
+    "(A) share with the girl\n(B) approach lady sitting there\n(C) unwrap it\n(D) playing with toy train\n(E) gesture\n"
+    "Pick the correct option and name the moments of the video that show it.\n"
+    "{lead}inside <answer> </answer>: only the letter of the correct option; then inside <glue> </glue>: the moments "
+    "that support the answer, in seconds, as a list of (start, end) pairs.\n"
+    "Your reply must have this shape: {shape}<answer>C</answer><glue>[(3.20, 8.75), (12.00, 15.40)]</glue>"
+)
+THINK_LEAD = "First think it through inside <think> </think> ({hint}). Then write, "
+
+
+def test_the_prompts_word_for_word():
+    """What the model is trained on: the task's intro with the row's values, then the contract in words."""
+    marks = "you may mark the moments you look at with <timestep> </timestep>"
+    assert render_prompt(get_task("grounded_qa"), GQA_ROW, True)[0]["content"] == GQA_PROMPT.format(
+        lead=THINK_LEAD.format(hint=marks), shape="<think>...</think>")
+    assert render_prompt(get_task("grounded_qa"), GQA_ROW, False)[0]["content"] == GQA_PROMPT.format(
+        lead="Do not explain. Write, ", shape="")
+    assert render_prompt(get_task("tracking"), TRACK_ROW)[0]["content"] == (
+        "<video>\nYou see 8 frames of a video. In the first frame the sloth is inside the box [0.100, 0.100, 0.500, 0.600]"
+        " (x0, y0, x1, y1 as fractions of the frame width and height). Follow the sloth through all 8 frames.\n"
+        + THINK_LEAD.format(hint="you may note where the object moves") + "inside <answer> </answer>: 8 boxes, one per "
+        "frame in order, as [[x0, y0, x1, y1], ...] with coordinates as fractions (0 to 1) of the frame width and height.\n"
+        "Your reply must have this shape: <think>...</think><answer>[[0.12, 0.30, 0.45, 0.80], [0.14, 0.31, 0.47, 0.81], ...]"
+        "</answer>")
+    row = {"task": "temporal_grounding", "query": " a  man\nsits ", "duration": 30}
+    assert render_prompt(get_task("temporal_grounding"), row, False)[0]["content"] == (
+        '<video>\nThe video is 30.00 seconds long. Find the part of the video where this happens: "a man sits".\n'
+        "Do not explain. Write, inside <answer> </answer>: the start and end time in seconds, with two decimals, "
+        "written as 'S to E'.\nYour reply must have this shape: <answer>12.50 to 17.80</answer>")
+
+
 def test_example_answer_scores_full_format():
     from rewards import score_one
 
@@ -113,6 +145,28 @@ def test_training_row_matches_training_schema(tmp_path):
     assert back["videos"][0]["fps"] == 2.0 and len(back["videos"][0]["video"]) == 4
     assert back["data_source"] == "vrft/nextgqa/grounded_qa" and back["extra_info"]["index"] == 3
     assert back["prompt"][0]["content"].startswith("<video>")
+
+
+def test_ground_truth_and_training_row_of_a_row_without_duration():
+    qa = {"sample_id": "q", "task": "video_qa", "dataset": "nextqa", "video_key": "v", "query": "q?",
+          "choices": ["x", "y"], "answer_index": 1, "duration": None}
+    assert schemas.ground_truth(qa, think=False) == {"task": "video_qa", "think": False, "choices": ["x", "y"],
+                                                     "answer_index": 1}
+    row = training_row(qa, frames=[b"j"], timestamps=[1], fps=0.5, think=False)
+    assert row["think"] is False and row["extra_info"] == {"index": 0, "sample_id": "q", "task": "video_qa", "think": False}
+    assert json.loads(row["reward_model"]["ground_truth"]) == schemas.ground_truth(qa, think=False)
+    assert row["reward_model"]["style"] == "rule" and row["split"] is None
+    assert row["videos"] == [{"video": [b"j"], "timestamps": [1.0], "fps": 0.5}]
+    assert row["prompt"][0]["content"].endswith("Your reply must have this shape: <answer>C</answer>")
+
+
+def test_tables_carry_their_name_and_version():
+    for name, schema in (("samples", schemas.samples_schema()), ("videos", schemas.videos_schema()),
+                         ("rejects", schemas.rejects_schema()), ("training", schemas.training_schema())):
+        assert schema.metadata == {b"vrft.schema_version": b"1", b"vrft.table": name.encode()}
+    assert schemas.schema_version(None) is None and schemas.schema_version({b"other": b"x"}) is None
+    labels = [f.name for f in schemas.samples_schema()][7:-3]
+    assert labels == ["span", "spans", "choices", "answer_index", "boxes"]  # each column once, in registration order
 
 
 def test_schemas_imports_nothing_else_of_ours():
