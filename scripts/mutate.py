@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from mutmut.stats import status_by_exit_code  # exit code of a mutant's test run -> killed, survived, ...
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "mutmut"
@@ -62,8 +64,9 @@ GROUPS: dict[str, Group] = {
     "mix": Group(("pipelines/mix/select.py", "pipelines/mix/allocate.py"), ("tests/test_mix.py",)),
     "validate": Group(("pipelines/validate/*",), ("tests/test_validate.py",)),
     "plan": Group(("pipelines/video/plan.py",), ("tests/test_video_plan.py", "tests/test_video_worker.py")),
-    "losses": Group(
-        ("train/losses.py",), ("tests/train/test_losses.py", "tests/train/test_config_wiring.py"), fork_server=True,
+    "losses": Group(  # the loss formulas; the trainer runs (marked slow) are the "config" group's
+        ("train/losses.py",), ("tests/train/test_losses.py", "tests/train/test_config_wiring.py", "-m", "not slow"),
+        fork_server=True,
     ),
     "config": Group(
         ("train/config.py", "train/scoring.py", "train/trainer.py"),
@@ -110,7 +113,7 @@ def run_group(name: str, group: Group, max_children: int) -> dict:
     # the tests run inside build/mutmut/GROUP/mutants: point them at the real data next to this checkout
     env.setdefault("VRFT_REAL_DATA", str(ROOT.parent / "shared" / "data" / "real"))
     log = folder / "run.log"
-    print(f"[{name}] mutating {', '.join(group.mutate)} against {len(group.tests)} test files (log: {log})", flush=True)
+    print(f"[{name}] mutating {', '.join(group.mutate)} against {' '.join(group.tests)} (log: {log})", flush=True)
     started = time.monotonic()
     with open(log, "w") as out:
         rc = subprocess.call([str(MUTMUT), "run", "--max-children", str(max_children), *group.only],
@@ -123,9 +126,6 @@ def run_group(name: str, group: Group, max_children: int) -> dict:
 
 
 # --- results -----------------------------------------------------------------------------------------
-
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", -11: "segfault", -9: "segfault"}
 
 _DIFFS = """
 import json, sys
@@ -156,9 +156,9 @@ def collect(name: str, group: Group, folder: Path, seconds: float) -> dict:
     for meta in sorted((folder / "mutants").rglob("*.py.meta")):
         source = meta.relative_to(folder / "mutants").with_suffix("")
         for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            if group.only and not any(_glob(key, pattern) for pattern in group.only):
+            if group.only and not any(fnmatch.fnmatch(key, pattern) for pattern in group.only):
                 continue
-            status = STATUS.get(code, "not checked" if code is None else "suspicious")
+            status = status_by_exit_code[code]
             counts[status] = counts.get(status, 0) + 1
             if status in ("survived", "no tests", "suspicious"):
                 survivors[key] = (str(source), status)
@@ -177,12 +177,6 @@ def collect(name: str, group: Group, folder: Path, seconds: float) -> dict:
             for key in sorted(survivors, key=_natural)
         ],
     }
-
-
-def _glob(key: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatch(key, pattern)
 
 
 def _natural(key: str):

@@ -76,6 +76,13 @@ def test_span_checks(span, want):
     assert found({**GROUNDING, "span": span}) == want
 
 
+def test_a_span_is_checked_against_any_positive_duration():
+    short = {**GROUNDING, "duration": 0.8, "span": {"start": 0.5, "end": 0.9}}
+    assert found(short) == ["span_past_end (span): end 0.9 > duration 0.8"]
+    assert found({**GROUNDING, "duration": 0, "span": {"start": 0.5, "end": 0.9}}) == [
+        "duration_invalid (duration): duration must be > 0 seconds, got 0"]
+
+
 def test_a_span_of_a_video_without_duration_is_checked_on_its_own():
     assert found({**GROUNDING, "duration": None, "span": {"start": 40, "end": 50}}) == [
         "duration_missing (duration): task temporal_grounding needs the video's duration"]
@@ -134,6 +141,7 @@ def box(**kw):
         (box(y1=1.01), ["box_outside_frame (boxes[0]): [0.1, 0.2, 0.4, 1.01] not inside [0, 1]"]),
         (box(x1=0.1), ["box_inverted (boxes[0]): need x0 < x1 and y0 < y1, got [0.1, 0.2, 0.1, 0.6]"]),
         (box(y0=0.7), ["box_inverted (boxes[0]): need x0 < x1 and y0 < y1, got [0.1, 0.7, 0.4, 0.6]"]),
+        (box(y0=0.6), ["box_inverted (boxes[0]): need x0 < x1 and y0 < y1, got [0.1, 0.6, 0.4, 0.6]"]),
         (box(t=-0.1), ["box_time_invalid (boxes[0]): t=-0.1"]),
         (box(t="0"), ["box_time_invalid (boxes[0]): t='0'"]),
         (box(t=0.5), ["box_time_not_ascending (boxes[1]): t=0.5 after t=0.5"]),
@@ -152,6 +160,15 @@ def test_track_checks():
     assert found({**TRACK, "boxes": late}) == ["box_time_past_end (boxes[2]): t=2.5 > duration 2.0"]
     assert check_record({**TRACK, "boxes": [*TRACK["boxes"][:2], box(t=2.0)]}) == []  # on the last instant
     assert check_record({**TRACK, "duration": None, "boxes": late}) == []  # no duration: nothing to check against
+    assert found({**TRACK, "duration": 0.8}) == ["box_time_past_end (boxes[2]): t=1.0 > duration 0.8"]
+    assert found({**TRACK, "duration": 0}) == ["duration_invalid (duration): duration must be > 0 seconds, got 0"]
+    # a bad time does not hide what is wrong with the boxes after it
+    broken = [box(t=None), box(t=0.5, x0=-1), box(t=0.25)]
+    assert found({**TRACK, "boxes": broken}) == [
+        "box_time_invalid (boxes[0]): t=None",
+        "box_outside_frame (boxes[1]): [-1, 0.2, 0.4, 0.6] not inside [0, 1]",
+        "box_time_not_ascending (boxes[2]): t=0.25 after t=0.5",
+    ]
 
 
 def test_is_number():

@@ -107,7 +107,8 @@ def test_the_prompts_word_for_word():
         lead=THINK_LEAD.format(hint=marks), shape="<think>...</think>")
     assert render_prompt(get_task("grounded_qa"), GQA_ROW, False)[0]["content"] == GQA_PROMPT.format(
         lead="Do not explain. Write, ", shape="")
-    assert render_prompt(get_task("tracking"), TRACK_ROW)[0]["content"] == (
+    moving = {**TRACK_ROW, "boxes": [{**b, "x0": 0.1 + i / 100} for i, b in enumerate(TRACK_ROW["boxes"])]}
+    assert render_prompt(get_task("tracking"), moving)[0]["content"] == (
         "<video>\nYou see 8 frames of a video. In the first frame the sloth is inside the box [0.100, 0.100, 0.500, 0.600]"
         " (x0, y0, x1, y1 as fractions of the frame width and height). Follow the sloth through all 8 frames.\n"
         + THINK_LEAD.format(hint="you may note where the object moves") + "inside <answer> </answer>: 8 boxes, one per "
@@ -119,6 +120,8 @@ def test_the_prompts_word_for_word():
         '<video>\nThe video is 30.00 seconds long. Find the part of the video where this happens: "a man sits".\n'
         "Do not explain. Write, inside <answer> </answer>: the start and end time in seconds, with two decimals, "
         "written as 'S to E'.\nYour reply must have this shape: <answer>12.50 to 17.80</answer>")
+    nameless = render_prompt(get_task("temporal_grounding"), {**row, "query": None}, False)[0]["content"]
+    assert 'Find the part of the video where this happens: "".' in nameless
 
 
 def test_example_answer_scores_full_format():
@@ -144,7 +147,14 @@ def test_training_row_matches_training_schema(tmp_path):
                      "answer_index": 2, "spans": GQA_ROW["spans"]}
     assert back["videos"][0]["fps"] == 2.0 and len(back["videos"][0]["video"]) == 4
     assert back["data_source"] == "vrft/nextgqa/grounded_qa" and back["extra_info"]["index"] == 3
-    assert back["prompt"][0]["content"].startswith("<video>")
+    assert (back["sample_id"], back["task"], back["dataset"], back["split"], back["video_key"], back["think"]) == (
+        "nextgqa-1", "grounded_qa", "nextgqa", "val", "4882821564", True)
+    assert back["prompt"] == render_prompt(get_task("grounded_qa"), GQA_ROW, think=True)
+    # the truth as JSON with sorted keys: the same row always gives the same bytes
+    assert back["reward_model"]["ground_truth"] == (
+        '{"answer_index": 2, "choices": ["share with the girl", "approach lady sitting there", "unwrap it", '
+        '"playing with toy train", "gesture"], "duration": 90.0, "spans": [{"end": 29.8, "start": 13.8}], '
+        '"task": "grounded_qa", "think": true}')
 
 
 def test_ground_truth_and_training_row_of_a_row_without_duration():

@@ -11,6 +11,7 @@ differ and some completions are truncated.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import statistics
 
@@ -79,6 +80,70 @@ def test_a_batch_with_no_trained_token_has_zero_loss_not_nan(aggregation):
     empty = Totals(sequences=0, tokens=0, max_new_tokens=MAX_NEW, batch=4)
     loss, grad = first_pass(aggregation, empty, mask=[[0, 0, 0]] * 4)
     assert loss == 0.0 and grad == [[0.0] * 3] * 4
+
+
+@pytest.mark.parametrize("aggregation", list(WEIGHTS))
+def test_one_trained_token_is_its_own_mean(aggregation):
+    one = Totals(sequences=1, tokens=1, max_new_tokens=1, batch=1)
+    logp = torch.tensor([[-0.7]], dtype=torch.float64, requires_grad=True)
+    parts = policy_loss(logp, None, None, torch.tensor([0.5], dtype=torch.float64), torch.tensor([[1]]), beta=0.0,
+                        epsilon_low=0.2, epsilon_high=0.2, aggregation=aggregation, totals=one)
+    assert parts.loss.item() == -0.5 and parts.policy.item() == -0.5 and parts.tokens.item() == 1
+
+
+def test_the_logged_statistics_are_means_over_the_trained_tokens():
+    """policy: the surrogate's token mean (ratio 1: -A); kl: the k3 token mean; beta weighs the KL into the loss."""
+    ref = [[-1.1, -0.7, -1.8], [-0.2, -1.0, -0.9], [-1.0, -0.2, -1.2], [-2.0, -0.5, -0.9]]
+    logp = torch.tensor(LOGP, dtype=torch.float64, requires_grad=True)
+    parts = policy_loss(logp, None, torch.tensor(ref, dtype=torch.float64), torch.tensor(ADV, dtype=torch.float64),
+                        torch.tensor(MASK), beta=0.1, epsilon_low=0.2, epsilon_high=0.2, aggregation="token-mean",
+                        totals=TOTALS)
+    trained = [(i, j) for i in range(4) for j in range(3) if MASK[i][j]]
+    k3 = {(i, j): math.exp(ref[i][j] - LOGP[i][j]) - (ref[i][j] - LOGP[i][j]) - 1 for i, j in trained}
+    assert parts.tokens.item() == 6
+    assert parts.policy.item() == pytest.approx(sum(-ADV[i] for i, _ in trained) / 6, abs=1e-15)
+    assert parts.kl.item() == pytest.approx(sum(k3.values()) / 6, rel=1e-12)
+    assert parts.loss.item() == pytest.approx(sum(-ADV[i] + 0.1 * k3[i, j] for i, j in trained) / 6, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "adv, old, low, high",
+    [
+        (0.5, -1.2, 0.0, 1.0),    # ratio e^0.5 = 1.65 > 1.2 with A > 0: clipped above (an A below 1 counts)
+        (-0.5, -0.2, 1.0, 0.0),   # ratio e^-0.5 = 0.61 < 0.8 with A < 0: clipped below (an A above -1 counts)
+        (0.5, -0.2, 0.0, 0.0),    # ratio below the range but A > 0: min() takes the unclipped term
+        (-0.5, -1.2, 0.0, 0.0),
+        (0.0, -1.2, 0.0, 0.0),    # no advantage: nothing binds
+        (0.0, -0.2, 0.0, 0.0),
+    ],
+)
+def test_the_clip_statistics_count_the_tokens_the_clip_binds(adv, old, low, high):
+    parts = policy_loss(torch.tensor([[-0.7]], dtype=torch.float64), torch.tensor([[old]], dtype=torch.float64), None,
+                        torch.tensor([adv], dtype=torch.float64), torch.tensor([[1]]), beta=0.0, epsilon_low=0.2,
+                        epsilon_high=0.2, aggregation="token-mean", totals=Totals(1, 1, 1, 1))
+    assert (parts.clip_low.item(), parts.clip_high.item()) == (low, high)
+
+
+def test_at_the_edge_of_the_range_nothing_is_clipped():
+    """Epsilon 0 and ratio exactly 1 (the first pass): the clipped and unclipped terms are equal."""
+    for adv in (1.0, -1.0):
+        parts = policy_loss(torch.tensor([[-0.7]]), None, None, torch.tensor([adv]), torch.tensor([[1]]), beta=0.0,
+                            epsilon_low=0.0, epsilon_high=0.0, aggregation="token-mean", totals=Totals(1, 1, 1, 1))
+        assert (parts.clip_low.item(), parts.clip_high.item()) == (0.0, 0.0)
+
+
+def test_group_scaling_is_the_default_and_unknown_names_are_named():
+    from train.losses import aggregate, group_advantages
+
+    rewards = torch.tensor([1.0, 0.0, 3.0, 1.0])
+    assert torch.equal(group_advantages(rewards, 2), group_advantages(rewards, 2, "group"))
+    assert group_advantages(rewards, 2).tolist() == pytest.approx(
+        [0.5 / (statistics.stdev([1, 0]) + 1e-4), -0.5 / (statistics.stdev([1, 0]) + 1e-4),
+         1.0 / (statistics.stdev([3, 1]) + 1e-4), -1.0 / (statistics.stdev([3, 1]) + 1e-4)])
+    with pytest.raises(ValueError, match="^unknown advantage scale 'median'$"):
+        group_advantages(rewards, 2, "median")
+    with pytest.raises(ValueError, match="^unknown aggregation 'sum'$"):
+        aggregate(torch.zeros(1, 1), torch.ones(1, 1), "sum", Totals(1, 1, 1, 1))
 
 
 # --- the trainer, one step per config -------------------------------------------------------------
@@ -154,6 +219,7 @@ def one_step(early_ending_model, shards, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_reward_weights_change_the_reward_the_trainer_uses(one_step):
     _, default, _ = one_step()
     _, weighted, _ = one_step("reward.weights={temporal_grounding: {format: 0.5, iou: 2.0}}")
@@ -171,6 +237,7 @@ def expected_advantages(rewards: list[float], scale: str) -> list[float]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", ["group", "batch", "none"])
 def test_advantage_scale_scales_as_configured(one_step, scale):
     _, samples, _ = one_step() if scale == "group" else one_step(f"loss.advantage_scale={scale}")
@@ -183,11 +250,13 @@ def trained_tokens(m: dict) -> float:
     return m["completion_tokens"] - m["truncated_share"] * 8 * 8
 
 
+@pytest.mark.slow
 def test_the_fixture_has_truncated_and_early_ending_completions(one_step):
     m, _, _ = one_step()
     assert 0 < m["truncated_share"] < 1 and 0 < trained_tokens(m) < m["completion_tokens"]
 
 
+@pytest.mark.slow
 def test_the_aggregation_sets_the_scale_of_the_update(one_step):
     """Same rollout, same advantages: Dr. GRPO's gradient is token-mean's x trained tokens / (batch x
     max_new_tokens); sequence-mean weighs sequences, a third gradient."""
@@ -198,6 +267,7 @@ def test_the_aggregation_sets_the_scale_of_the_update(one_step):
     assert len({token["grad_norm"], dr["grad_norm"], seq["grad_norm"]}) == 3
 
 
+@pytest.mark.slow
 def test_gradient_clipping_bounds_the_update(one_step):
     """AdamW's first step moves each weight by lr x g / (|g| + eps): about lr unclipped; clipped to a norm
     of 1e-10, |g| <= 1e-10 and no weight moves more than lr x 1e-10 / (1e-10 + eps)."""
