@@ -1,10 +1,13 @@
 # Two commands on a fresh machine: `make test` and `make demo`. Each bootstraps what it needs first.
 PY := .venv/bin/python
 
-.PHONY: setup test demo bench mutate clean
+.PHONY: setup clients test demo bench mutate clean
 
 setup:
 	@bash scripts/bootstrap.sh
+
+clients:
+	@bash scripts/clients.sh
 
 test: setup
 	$(PY) -m pytest -q
@@ -25,4 +28,4 @@ mutate: setup
 	$(PY) scripts/mutate.py $(MODULES)
 
 clean:
-	rm -rf .venv .pytest_cache build *.egg-info
+	rm -rf .venv .clients .pytest_cache build *.egg-info

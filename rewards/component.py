@@ -33,6 +33,8 @@ class Component:
     floor_name: str = ""
     # Optional vectorized `score` over many (prediction, truth) pairs; must equal the scalar one.
     score_many: Callable[[Sequence[Prediction], Sequence[Truth], AnswerPart], list[float]] | None = None
+    # What the numbers `metrics` returns are in: "%" (0-100) or "fraction" (0-1).
+    metric_unit: str = "%"
 
     def scores(self, preds: Sequence[Prediction], truths: Sequence[Truth], part: AnswerPart) -> list[float]:
         if self.score_many is not None:
@@ -48,6 +50,7 @@ def register_component(component: Component) -> Component:
 
 
 component_for = _COMPONENTS.get
+component_names = _COMPONENTS.names
 unregister_component = _COMPONENTS.remove
 
 

@@ -1,4 +1,4 @@
-"""Label types: the vocabulary of ground truth every stage understands (see DESIGN.md).
+"""Label types: the vocabulary of ground truth every stage understands (docs/design.md, "Label types").
 
 A label type is data: the `samples` columns it owns, a check that returns every violation of a row,
 and how an answer of this type is written (for prompts). Reward components and metrics for a label
@@ -34,6 +34,9 @@ class LabelType:
     # The times (seconds) of the frames the label is drawn on, when it is tied to frames (a box track):
     # ingestion then decodes exactly those frames. None: any frame plan will do.
     frame_times: Callable[[Row], Sequence[float] | None] = lambda row: None
+    # Stages this label type does without, by requirement name (`schemas.coverage`), with the reason:
+    # e.g. {"report plots": "nothing to draw"}. Anything not exempted must be covered at start-up.
+    exempt: Mapping[str, str] = field(default_factory=dict)
     doc: str = field(default="", compare=False)
 
 

@@ -1,6 +1,6 @@
 """Prompts derived from a task declaration: the task's intro plus its answer contract in words.
 
-Same output contract as the reference (REFERENCE.md "Answer contracts"), our own wording. The video
+Same output contract as the reference (docs/reference.md, "Answer contracts"), our own wording. The video
 is referenced by a placeholder that chat templates (ours, verl's) turn into the model's video tokens.
 """
 

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from PIL import Image
 
-from pipelines.synthetic import COLOURS
+from pipelines.synthetic_raw import COLOURS
 from tests.conftest import ROOT
 
 

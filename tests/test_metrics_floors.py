@@ -1,5 +1,5 @@
 """Metrics and the trivial floors, through the same components that score models: exact values on
-hand-made predictions, and on the real annotation files the figures REFERENCE.md gives."""
+hand-made predictions, and on the real annotation files the figures docs/reference.md gives."""
 
 from __future__ import annotations
 

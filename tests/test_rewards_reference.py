@@ -1,4 +1,4 @@
-"""The `videochat-r1` profile reproduces the reference's rewards: REFERENCE.md's examples, and a
+"""The `videochat-r1` profile reproduces the reference's rewards: docs/reference.md's examples, and a
 differential test against a direct transcription of the reference's rules (backtracking regexes and
 Python literals), which is exact but only safe on short strings."""
 

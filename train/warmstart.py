@@ -14,13 +14,16 @@ from pathlib import Path
 
 import torch
 
+from rewards import oracle_answer
+from train.config import ModelConfig
+from train.data import decode_row, iter_rows, shard_files
+from train.inputs import collate_prompts, device_pixels, encode_example
+from train.model import load_model, load_processor
+
 
 def supervised_batch(processor, examples, device: torch.device) -> dict[str, torch.Tensor]:
     """Prompts (left-padded, with their video) followed by the oracle answers (right-padded);
     labels are -100 everywhere but on the answer tokens and the end-of-turn token after them."""
-    from rewards import oracle_answer
-    from train.inputs import collate_prompts, device_pixels, encode_example
-
     tok = processor.tokenizer
     prompts = [encode_example(processor, ex) for ex in examples]
     batch = collate_prompts(prompts, tok.pad_token_id, device_pixels(prompts, device))
@@ -45,10 +48,6 @@ def supervised_batch(processor, examples, device: torch.device) -> dict[str, tor
 def warm_start(model_dir: Path, shards: Path, out: Path, steps: int = 60, batch_size: int = 4, lr: float = 3e-3,
                seed: int = 0, log=None) -> Path:
     """Train `model_dir` for `steps` supervised steps on the shards' oracle answers; save to `out`."""
-    from train.data import decode_row, iter_rows, shard_files
-    from train.model import load_model, load_processor
-    from train.config import ModelConfig
-
     torch.manual_seed(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = load_model(ModelConfig(path=str(model_dir)), torch.float32).to(device).train()

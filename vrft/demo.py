@@ -16,6 +16,24 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import pyarrow.parquet as pq
+
+from pipelines import storage
+from pipelines.ingest import IngestConfig, run_ingest
+from pipelines.mix.recipe import parse_recipe
+from pipelines.mix.run import run_mix
+from pipelines.sample_sheet import load_sample, render_sample
+from pipelines.sources import SourceOptions
+from pipelines.synthetic_raw import make_dataset
+from pipelines.validate import validate_dataset
+from train.config import load_config
+from train.eval_items import read_items
+from train.eval_report import EvalReport, report_table, score_predictions, write_metrics
+from train.predict import predict_model
+from train.tiny_model import save_tiny_model
+from train.trainer import run_training
+from train.warmstart import warm_start
+
 Say = Callable[[str], None]
 
 
@@ -34,32 +52,22 @@ def run_demo(out: Path, videos: int = 12, steps: int = 8, warm_steps: int = WARM
         return lambda: clock.__setitem__(name, time.perf_counter() - t0)
 
     done = phase("generating a raw dataset with ffmpeg")
-    from pipelines.synthetic import make_dataset
-
     raw = make_dataset(out / "raw", n_videos=videos, seed=0, eval_videos=max(2, videos // 3))
     done()
 
     done = phase("ingesting it with Beam (frames decoded once)")
-    from pipelines.ingest import IngestConfig, run_ingest
-    from pipelines.sources import SourceOptions
-
     ingested = out / "ingested"
     source = SourceOptions((str(raw["train"]), str(raw["eval"])), videos=str(out / "raw" / "videos"))
     manifest = run_ingest(IngestConfig("jsonl", source, str(ingested)), ["--direct_num_workers=1"]).manifest
     done()
 
     done = phase("validating it (Great Expectations suite from the task declarations)")
-    from pipelines.validate import validate_dataset
-
     validation = validate_dataset(str(ingested), str(out / "validation"))
     if not validation.success:
         raise RuntimeError(f"the generated dataset failed validation: {validation.failures}")
     done()
 
     done = phase("mixing training and evaluation shards")
-    from pipelines.mix.recipe import parse_recipe
-    from pipelines.mix.run import run_mix
-
     for name, split in (("train", "train"), ("eval", "eval")):
         recipe = {"name": f"demo-{name}", "seed": 0, "think": False, "rows_per_shard": 64, "leakage": "refuse",
                   "sources": [{"name": f"synthetic-{split}", "path": str(ingested), "split": split}]}
@@ -69,8 +77,6 @@ def run_demo(out: Path, videos: int = 12, steps: int = 8, warm_steps: int = WARM
     done()
 
     done = phase("building the tiny model (offline, random)")
-    from train.tiny_model import save_tiny_model
-
     model = save_tiny_model(out / "tiny-model", seed=0)
     done()
 
@@ -79,16 +85,11 @@ def run_demo(out: Path, videos: int = 12, steps: int = 8, warm_steps: int = WARM
     done()
 
     done = phase(f"warm start: {warm_steps} supervised steps on the answer contract")
-    from train.warmstart import warm_start
-
     warm = warm_start(model, out / "shards-train", out / "warm-model", steps=warm_steps)
     evals["warm start"] = _evaluate(warm, out / "shards-eval", out / "eval-warm")
     done()
 
     done = phase(f"training {steps} GRPO steps")
-    from train.config import load_config
-    from train.trainer import run_training
-
     root = Path(__file__).resolve().parents[1]
     cfg = load_config(root / "train" / "configs" / "tiny_cpu.yaml", [
         f"model.path={warm}", f"data.shards={out / 'shards-train'}", f"run.out={out / 'train'}",
@@ -103,20 +104,18 @@ def run_demo(out: Path, videos: int = 12, steps: int = 8, warm_steps: int = WARM
     done()
 
     done = phase("writing the report")
-    report = write_report(out, manifest, validation, evals, Path(trained["out"]), ingested)
+    report = write_demo_report(out, manifest, validation, evals, Path(trained["out"]), ingested)
     done()
     say("[demo] " + ", ".join(f"{k.split(' ')[0]} {v:.0f}s" for k, v in clock.items()))
     return report
 
 
-def _evaluate(model: Path, shards: Path, out: Path):
-    from train import evaluate as ev
-
+def _evaluate(model: Path, shards: Path, out: Path) -> EvalReport:
     out.mkdir(parents=True, exist_ok=True)
-    items = ev.read_items(shards)
-    completions = ev.evaluate_model(model, shards, out, batch_size=8, max_new_tokens=MAX_NEW_TOKENS)
-    report = ev.score_predictions(items, completions, "default")
-    ev.write_metrics(report, out, f"{model} on {shards}")
+    items = read_items(shards)
+    completions = predict_model(model, shards, out, batch_size=8, max_new_tokens=MAX_NEW_TOKENS)
+    report = score_predictions(items, completions, "default")
+    write_metrics(report, out, f"{model} on {shards}")
     return report
 
 
@@ -125,7 +124,7 @@ def _evaluate(model: Path, shards: Path, out: Path):
 
 def reward_curves(metrics_jsonl: Path, png: Path) -> Path:
     """Mean reward per component (all tasks together) and the weighted total, step by step."""
-    import matplotlib
+    import matplotlib  # here: the headless backend is chosen before pyplot loads, and only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -150,28 +149,15 @@ def reward_curves(metrics_jsonl: Path, png: Path) -> Path:
     return png
 
 
-def _metric_rows(evals: dict[str, Any]) -> str:
-    last = list(evals.values())[-1]
-    rows = []
-    for task, entry in last.tasks.items():
-        for comp, values in entry["metrics"].items():
-            floor = entry["floor"].get(comp, {})
-            for metric in values:
-                cells = [task, str(entry["n"]), comp, metric]
-                for report in evals.values():
-                    v = report.tasks.get(task, {"metrics": {}})["metrics"].get(comp, {}).get(metric)
-                    cells.append("" if v is None else f"{v:.3f}")
-                f = floor.get(metric) if metric != "unparsed" else None
-                cells.append("" if f is None else f"{f:.3f} ({entry['floor_name'].get(comp, '')})")
-                rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return "\n".join(rows)
+def _metric_table(evals: dict[str, EvalReport]) -> str:
+    columns, rows = report_table(evals)
+    head = "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>"
+    return head + "\n" + "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
 
 
-def write_report(out: Path, manifest: dict[str, Any], validation, evals: dict[str, Any], run: Path, ingested: Path) -> Path:
-    import pyarrow.parquet as pq
-
-    from pipelines.sample_sheet import load_sample, render_sample
-
+def write_demo_report(out: Path, manifest: dict[str, Any], validation, evals: dict[str, EvalReport], run: Path,
+                      ingested: Path) -> Path:
+    """runs/demo/report.html: the whole job on one page (curves, metric table, samples, dataset plots)."""
     assets = out / "report"
     assets.mkdir(exist_ok=True)
     curves = reward_curves(run / "metrics.jsonl", assets / "rewards.png")
@@ -198,13 +184,10 @@ rejected {counts['rejected']}; validation: {'passed' if validation.success else 
 (<a href="{Path(validation.report).relative_to(out) if validation.report else ''}">validation report</a>).</p>
 <h2>Rewards during training</h2><img src="report/{curves.name}">
 <h2>Evaluation on held-out videos (default profile), floors beside</h2>
-<table><tr><th>task</th><th>n</th><th>component</th><th>metric</th>{''.join(f"<th>{html.escape(k)}</th>" for k in evals)}<th>floor</th></tr>
-{_metric_rows(evals)}</table>
+<table>{_metric_table(evals)}</table>
 <h2>Samples as the model sees them</h2>
 {''.join(f'<h3>{t}</h3><img src="report/{name}">' for t, name in sheets)}
 <h2>Dataset plots</h2><div class="grid">
 {''.join(f'<img src="{p.relative_to(out)}">' for p in plots)}</div>
 </body></html>"""
-    path = out / "report.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return Path(storage.write_text(str(out / "report.html"), page))

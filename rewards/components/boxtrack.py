@@ -99,6 +99,6 @@ def copy_first_box(truth: Truth, part: AnswerPart) -> list[Box4]:
 BOXTRACK = register_component(
     Component(
         "boxtrack", parse, render, lambda truth, part: truth_boxes(truth), score, metrics, floor=copy_first_box,
-        floor_name="copy-first-box", score_many=score_many
+        floor_name="copy-first-box", score_many=score_many, metric_unit="fraction"
     )
 )
