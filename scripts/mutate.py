@@ -60,9 +60,21 @@ GROUPS: dict[str, Group] = {
         ("tests/test_schemas.py", "tests/test_schema_checks.py", "tests/test_new_task.py", "tests/test_answers.py",
          "tests/test_adapters.py"),
     ),
-    "repair": Group(("pipelines/normalize.py",), ("tests/test_ingest_normalize.py",)),
-    "mix": Group(("pipelines/mix/select.py", "pipelines/mix/allocate.py"), ("tests/test_mix.py",)),
-    "validate": Group(("pipelines/validate/*",), ("tests/test_validate.py",)),
+    "repair": Group(  # the repair policy and the manifest's counts (records-lost guard, repairs by reason)
+        ("pipelines/normalize.py", "pipelines/ingest/manifest.py"),
+        ("tests/test_ingest_normalize.py", "tests/test_remote_outputs.py"),
+        only=("pipelines.normalize.*", "pipelines.ingest.manifest.x_build*", "pipelines.ingest.manifest.x_count_outputs*"),
+    ),
+    "mix": Group(  # the options and the leakage guard on rows made by hand (test_mix.py's mixes are end to end)
+        ("pipelines/mix/select.py", "pipelines/mix/allocate.py", "pipelines/mix/leakage.py"),
+        ("tests/test_mix_options.py", "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
+    ),
+    "validate": Group(  # the checks in process; test_validate.py's whole `vrft validate` runs are too slow per mutant
+        ("pipelines/validate/videos.py", "pipelines/validate/distribution.py", "pipelines/validate/labels.py"),
+        ("tests/test_validate_checks.py", "tests/test_validate.py::test_labels_flatten_nested_columns_with_positions",
+         "tests/test_validate.py::test_distribution_thresholds_and_small_datasets",
+         "tests/test_validate.py::test_rejected_share_on_small_runs"),
+    ),
     "plan": Group(("pipelines/video/plan.py",), ("tests/test_video_plan.py", "tests/test_video_worker.py")),
     "losses": Group(  # the loss formulas; the trainer runs (marked slow) are the "config" group's
         ("train/losses.py",), ("tests/train/test_losses.py", "tests/train/test_config_wiring.py", "-m", "not slow"),

@@ -104,3 +104,49 @@ def test_wrong_types_are_rejected_with_a_reason():
     assert reason(grounding(1.0, 5.0, split=5)) == "column_type_invalid"
     assert reason({**grounding(1.0, 5.0), "span": {"start": "1", "end": 5}}) == "span_not_numeric"
     assert reason({**grounding(1.0, 5.0), "task": "counting"}) == "task_unknown"
+
+
+@pytest.mark.parametrize("tolerance", [2.0, 0.5])
+def test_the_tolerance_is_inclusive_at_both_ends(tolerance):
+    """A span off by exactly the tolerance is clipped; a hair more is rejected (exact binary values)."""
+    policy = RepairPolicy(clip_tolerance_s=tolerance)
+    row = normalize(grounding(20.0, 30.0 + tolerance), rec(), policy)
+    assert row["span"] == {"start": 20.0, "end": 30.0} and row["repairs"] == ["span_end_clipped"]
+    row = normalize(grounding(-tolerance, 4.0), rec(), policy)
+    assert row["span"] == {"start": 0.0, "end": 4.0} and row["repairs"] == ["span_start_clipped"]
+    assert reason(grounding(20.0, 30.0 + tolerance + 1 / 64), policy) == "span_past_end"
+    assert reason(grounding(-tolerance - 1 / 64, 4.0), policy) == "span_negative_start"
+
+
+def test_spans_that_touch_the_video_only_at_an_edge_are_not_clipped():
+    # ends at 0 exactly: nothing of it after 0, so the start is not moved (the checks reject it)
+    assert reason(grounding(-1.0, 0.0)) == "span_negative_start"
+    # starts at the video's end exactly: rejected as starting after the video, not clipped to [30, 30]
+    assert reason(grounding(30.0, 31.0)) == "span_starts_after_video"
+    # a span that already ends on the last instant is kept as it is, with no repair recorded
+    row = normalize(grounding(20.0, 30.0), rec(), POLICY)
+    assert row["span"] == {"start": 20.0, "end": 30.0} and row["repairs"] == []
+
+
+def test_a_span_is_not_clipped_against_a_missing_or_zero_duration():
+    assert reason(grounding(20.0, 31.0, duration=0)) == "duration_invalid"
+    assert reason(grounding(20.0, 31.0, duration="n/a")) == "duration_invalid"
+
+
+def test_a_repair_the_adapter_made_is_kept_beside_the_policy_s_once_each():
+    draft = grounding(20.0, 31.0, repairs=["box_times_assumed", "box_times_assumed"])
+    assert normalize(draft, rec(), POLICY)["repairs"] == ["box_times_assumed", "span_end_clipped"]
+
+
+def tracking(boxes):
+    return {"task": "tracking", "video_key": "V", "query": "cup", "duration": 4.0,
+            "boxes": [{"t": float(t), **b} for t, b in enumerate(boxes)]}
+
+
+def test_truth_boxes_of_zero_area_are_rejected_not_written():
+    good = {"x0": 0.1, "y0": 0.2, "x1": 0.4, "y1": 0.6}
+    assert normalize(tracking([good, good]), rec(), POLICY)["boxes"][1] == {"t": 1.0, **good}
+    flat = {**good, "y1": 0.2}            # zero height: a line, not an object
+    thin = {**good, "x1": 0.1}            # zero width
+    assert reason(tracking([good, flat])) == "box_inverted"
+    assert reason(tracking([thin, good])) == "box_inverted"

@@ -51,8 +51,11 @@ def test_an_ingestion_folder_round_trips_through_the_writer_and_the_manifest(roo
                           "rejects": ["rejects/part-00000-of-00001.parquet"]}
     manifest.write(root, m)
     assert storage.read_json(layout.manifest_path(root)) == m
-    with pytest.raises(manifest.RecordsLost):
-        manifest.build(root, 11, {}, {}, {})
+    # input must be written + rejected, exactly: a record missing or one counted twice stops the run
+    for read in (11, 9, 0):
+        with pytest.raises(manifest.RecordsLost, match=f"^read {read} records but wrote 7 and rejected 3$"):
+            manifest.build(root, read, {}, {}, {})
+    assert manifest.build(root, None, {}, {}, {})["counts"]["input"] == 10   # no read counter: the outputs' sum
 
 
 def test_a_writer_that_fails_publishes_nothing(root):
