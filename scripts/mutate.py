@@ -46,7 +46,7 @@ class Group:
     mutate: tuple[str, ...]          # files (globs) whose functions are mutated
     tests: tuple[str, ...]           # the test files that guard them
     only: tuple[str, ...] = ()       # mutant-name globs when only some functions of a file are in scope
-    fork_server: bool = False        # torch in the tests: fork workers from a clean server process
+    fork_server: bool = False        # torch or polars in the tests: fork workers from a clean server process
 
 
 GROUPS: dict[str, Group] = {
@@ -68,6 +68,7 @@ GROUPS: dict[str, Group] = {
     "mix": Group(  # the options and the leakage guard on rows made by hand (test_mix.py's mixes are end to end)
         ("pipelines/mix/select.py", "pipelines/mix/allocate.py", "pipelines/mix/leakage.py"),
         ("tests/test_mix_options.py", "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
+        fork_server=True,  # polars' thread pool does not survive a plain fork (every mutant hung)
     ),
     "validate": Group(  # the checks in process; test_validate.py's whole `vrft validate` runs are too slow per mutant
         ("pipelines/validate/videos.py", "pipelines/validate/distribution.py", "pipelines/validate/labels.py"),
