@@ -163,6 +163,7 @@ def guard_leakage(rows: pl.DataFrame, recipe: Recipe, stats: list[SourceStats]) 
 
 
 def select(recipe: Recipe) -> Selection:
+    recipe.check_sources()
     stats = [SourceStats(s.name) for s in recipe.sources]
     loaded = [load_source(s, i, stats[i]) for i, s in enumerate(recipe.sources)]
     rows = pl.concat(loaded, how="vertical_relaxed")
