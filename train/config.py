@@ -103,6 +103,7 @@ class RunConfig:
     samples_shown: int = 4
     tensorboard: bool = True
     progress: bool = True
+    warn_zero_spread_steps: int = setting(5, min=0)  # warn after this many steps in a row with zero reward spread; 0 = never
 
 
 @dataclass

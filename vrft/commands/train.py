@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         raise UserError(str(err)) from None
     check_paths(cfg)
+    print(f"vrft train: config checked; loading torch and transformers ... (run.out {cfg.run.out})", flush=True)
     from train.trainer import run_training  # torch and transformers: seconds to import, for training only
 
     resume = Path(args.resume_from) if args.resume_from else args.resume
