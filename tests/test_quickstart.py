@@ -128,19 +128,36 @@ def nextgqa_expected(real_data: Path, split: str) -> list[tuple[str, list[tuple[
             if ambiguous or spans_outcome(spans, d)[0]:
                 continue
             repaired = [(0.0 if -2 <= s < 0 else s, d if d < e <= d + 2 else e) for s, e in spans]
-            kept.append((row["video_id"], repaired, d, (row["question"], tuple(row[f"a{j}"] for j in range(5)), row["answer"])))
+            question = (row["question"], tuple(row[f"a{j}"] for j in range(5)), row["answer"])
+            kept.append((row["video_id"], repaired, d, question))
     return kept
 
 
-def test_every_source_ingested_and_validated_with_the_raw_counts(quickstart, real_data):
+@pytest.fixture(scope="module")
+def kept(real_data) -> dict[str, list]:
+    """What each real source keeps, computed from its raw files."""
+    return {
+        "charades_sta_train": charades_expected(real_data, "charades_sta_train"),
+        "charades_sta_test": charades_expected(real_data, "charades_sta_test"),
+        "nextgqa_val": nextgqa_expected(real_data, "val"),
+        "nextgqa_test": nextgqa_expected(real_data, "test"),
+    }
+
+
+def csv_rows(path: Path) -> int:
+    with path.open() as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def test_every_source_ingested_and_validated_with_the_raw_counts(quickstart, real_data, kept):
     work, _, _ = quickstart
     out = work / "out"
     got_val = json.loads((real_data / "videochat_r1/got_val.json").read_text())
     raw = {  # folder -> (input records, records kept), from the raw files
-        "charades_sta_train": (12408, len(charades_expected(real_data, "charades_sta_train"))),
-        "charades_sta_test": (3720, len(charades_expected(real_data, "charades_sta_test"))),
-        "nextgqa_val": (sum(1 for _ in csv.DictReader((real_data / "nextgqa/val.csv").open())), len(nextgqa_expected(real_data, "val"))),
-        "nextgqa_test": (sum(1 for _ in csv.DictReader((real_data / "nextgqa/test.csv").open())), len(nextgqa_expected(real_data, "test"))),
+        "charades_sta_train": (12408, len(kept["charades_sta_train"])),
+        "charades_sta_test": (3720, len(kept["charades_sta_test"])),
+        "nextgqa_val": (csv_rows(real_data / "nextgqa/val.csv"), len(kept["nextgqa_val"])),
+        "nextgqa_test": (csv_rows(real_data / "nextgqa/test.csv"), len(kept["nextgqa_test"])),
         "got10k_val": (len(got_val), len(got_val)),
         "got10k_train": (len(GOT_TRAIN), len(GOT_TRAIN)),
     }
@@ -153,12 +170,12 @@ def test_every_source_ingested_and_validated_with_the_raw_counts(quickstart, rea
         assert summary["success"] is True, name
 
 
-def test_the_sample_list_and_the_drawn_sample(quickstart, real_data):
+def test_the_sample_list_and_the_drawn_sample(quickstart):
     work, _, env = quickstart
     lines = (work / "charades_sta_train.ids").read_text().splitlines()
     assert lines[0].split() == ["sample_id", "task", "video", "query"]
-    samples = pq.read_table(work / "out/charades_sta_train/samples", columns=["sample_id", "video_key", "query"]).to_pylist()
-    by_id = {r["sample_id"]: r for r in samples}
+    samples = pq.read_table(work / "out/charades_sta_train/samples", columns=["sample_id", "video_key", "query"])
+    by_id = {r["sample_id"]: r for r in samples.to_pylist()}
     listed = [ln.split(maxsplit=3) for ln in lines[1:]]
     assert len(listed) == 12408 and {x[0] for x in listed} == set(by_id)
     for sid, task, video, query in listed[:50]:
@@ -168,32 +185,31 @@ def test_the_sample_list_and_the_drawn_sample(quickstart, real_data):
     # the README's example id is a real sample, of the video it names
     (cmd,) = [ln for ln in readme_section("Inspecting samples").splitlines() if " --out sample.png" in ln]
     example = cmd.split()[3]
-    res = subprocess.run(["vrft", "show", str(work / "out/charades_sta_test"), "--list"], env=env, capture_output=True, text=True)
+    res = subprocess.run(["vrft", "show", str(work / "out/charades_sta_test"), "--list"], env=env,
+                         capture_output=True, text=True)
     rows = {ln.split()[0]: ln.split(maxsplit=3) for ln in res.stdout.splitlines()[1:]}
     in_93rej = [r for r in rows.values() if r[2] == "93REJ"]
     assert example in rows, f"README's example id {example} is not listed; 93REJ's samples now: {in_93rej}"
     assert rows[example][2] == "93REJ" and rows[example][3] == "person drinking from a cup."
 
 
-def test_both_mixtures_hold_every_kept_row(quickstart, real_data):
+def test_both_mixtures_hold_every_kept_row(quickstart, kept):
     work, _, _ = quickstart
-    n_tg, n_gqa = len(charades_expected(real_data, "charades_sta_train")), len(nextgqa_expected(real_data, "val"))
+    n_tg, n_gqa = len(kept["charades_sta_train"]), len(kept["nextgqa_val"])
     train = manifest(work / "mixes/videochat_r1")
     assert train["rows"] == n_tg + len(GOT_TRAIN) + n_gqa
     assert {t: v["rows"] for t, v in train["tasks"].items()} == {
         "temporal_grounding": n_tg, "tracking": len(GOT_TRAIN), "grounded_qa": n_gqa}
     # nothing dropped: no training video is an evaluation video, no row repeats (both checked on the raw files)
     assert all(s["dropped"] == {} for s in train["sources"])
-    train_videos = {v for v, *_ in charades_expected(real_data, "charades_sta_train")} | {v for v, *_ in nextgqa_expected(real_data, "val")}
-    test_videos = {v for v, *_ in charades_expected(real_data, "charades_sta_test")} | {v for v, *_ in nextgqa_expected(real_data, "test")}
-    assert not train_videos & test_videos
+    videos = {name: {row[0] for row in rows} for name, rows in kept.items()}
+    assert not (videos["charades_sta_train"] | videos["nextgqa_val"]) & (videos["charades_sta_test"] | videos["nextgqa_test"])
     norm = lambda q: " ".join(q.lower().split())  # noqa: E731  (how dedup compares queries)
-    assert len({(v, norm(q), s, e) for v, s, e, _, q in charades_expected(real_data, "charades_sta_train")}) == n_tg
-    assert len({(v, norm(q[0]), q[1:], tuple(sp)) for v, sp, _, q in nextgqa_expected(real_data, "val")}) == n_gqa
+    assert len({(v, norm(q), s, e) for v, s, e, _, q in kept["charades_sta_train"]}) == n_tg
+    assert len({(v, norm(q[0]), q[1:], tuple(sp)) for v, sp, _, q in kept["nextgqa_val"]}) == n_gqa
     evaluation = manifest(work / "mixes/videochat_r1_eval")
     assert {t: v["rows"] for t, v in evaluation["tasks"].items()} == {
-        "temporal_grounding": len(charades_expected(real_data, "charades_sta_test")),
-        "grounded_qa": len(nextgqa_expected(real_data, "test")), "tracking": 180}
+        "temporal_grounding": len(kept["charades_sta_test"]), "grounded_qa": len(kept["nextgqa_test"]), "tracking": 180}
     assert all(s["dropped"] == {} and s["no_frames"] == s["selected"] for s in evaluation["sources"])
 
 
@@ -216,15 +232,15 @@ def box_iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def test_the_floors_are_the_documented_ones(quickstart, real_data):
+def test_the_floors_are_the_documented_ones(quickstart, real_data, kept):
     work, _, _ = quickstart
     whole = json.loads((work / "eval/whole-video/metrics.json").read_text())["tasks"]
-    charades = charades_expected(real_data, "charades_sta_test")
+    charades = kept["charades_sta_test"]
     want = whole_video_miou([[(s, e)] for _, s, e, _, _ in charades], [c[3] for c in charades])
     got = whole["temporal_grounding"]["metrics"]["iou"]
     assert got["miou"] == pytest.approx(want, abs=1e-9) and round(want, 1) == 27.1   # README: 27.1 (spans as repaired)
     assert whole["temporal_grounding"]["n"] == 3720
-    gqa = nextgqa_expected(real_data, "test")
+    gqa = kept["nextgqa_test"]
     want = whole_video_miou([spans for _, spans, _, _ in gqa], [d for _, _, d, _ in gqa])
     assert whole["grounded_qa"]["metrics"]["iou"]["miou"] == pytest.approx(want, abs=1e-9)
     assert round(want, 2) == 22.65  # docs/reference.md: the merged-set IoU of the whole video
