@@ -88,12 +88,13 @@ def write_video_shard(path: Path, video: Path, count: int) -> tuple[dict, Path]:
     duration = total / fps
     timestamps = [i / fps for i in indices]
     sampled_fps = len(indices) / duration
+    entry = schemas.video_entry(schemas.frame_columns(jpegs, timestamps, sampled_fps, w, h))
     rows = []
     for i in range(count):
         sample = {"sample_id": f"bench-{i}", "task": "temporal_grounding", "dataset": "bench", "split": "train",
                   "video_key": video.stem, "query": QUERIES[i % len(QUERIES)], "duration": duration,
                   "span": {"start": 1.0, "end": min(5.0, duration)}}
-        rows.append(schemas.training_row(sample, jpegs, timestamps, sampled_fps, index=i))
+        rows.append(schemas.training_row(sample, entry, index=i))
     write_shard(path, rows)
     plan = {"frames": len(indices), "height": h, "width": w, "fps": sampled_fps, "indices": indices,
             "kb_per_frame": sum(map(len, jpegs)) / len(jpegs) / 1024}

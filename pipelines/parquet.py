@@ -17,8 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import storage
+from schemas.errors import UserError
 
 MAX_ROW_GROUP_BYTES = 100 * 2**20
+ROWS_PER_GROUP = 1 << 17     # label tables written from Arrow: rows per row group
 
 
 def leaf_paths(field: pa.Field, prefix: str = "") -> list[str]:
@@ -77,9 +79,10 @@ class ParquetFileWriter:
         self.media_columns = tuple(media_columns)
         self._file = storage.AtomicFile(self.path)
         try:
-            self._writer = pq.ParquetWriter(
-                self._file.file, self.schema, **writer_options(schema, media_columns, media_statistics)
-            )
+            with storage.environment_errors(self.path):
+                self._writer = pq.ParquetWriter(
+                    self._file.file, self.schema, **writer_options(schema, media_columns, media_statistics)
+                )
         except BaseException:
             self._file.discard()
             raise
@@ -109,13 +112,15 @@ class ParquetFileWriter:
     def write_table(self, table: pa.Table, row_group_size: int | None = None) -> None:
         """Rows already in Arrow form (in this file's schema), as row groups of `row_group_size`."""
         self.flush()
-        self._writer.write_table(table, row_group_size=row_group_size)
+        with storage.environment_errors(self.path):
+            self._writer.write_table(table, row_group_size=row_group_size)
         self.rows += table.num_rows
 
     def flush(self) -> None:
         if self._buffer:
             table = pa.Table.from_pylist(self._buffer, schema=self.schema)
-            self._writer.write_table(table, row_group_size=len(self._buffer))
+            with storage.environment_errors(self.path):
+                self._writer.write_table(table, row_group_size=len(self._buffer))
             self.rows += len(self._buffer)
             self._buffer, self._buffered = [], 0
 
@@ -126,7 +131,8 @@ class ParquetFileWriter:
     def close(self) -> str:
         """Finish the file and publish it; returns its path."""
         self.flush()
-        self._writer.close()
+        with storage.environment_errors(self.path):
+            self._writer.close()
         return self._file.commit()
 
     def abort(self) -> None:
@@ -151,6 +157,19 @@ def write_rows(
     return writer.rows
 
 
+def write_table(path: str, table: pa.Table, media_columns: Sequence[str] = (), **options: Any) -> int:
+    """Write an Arrow table to `path` atomically, in row groups of at most `ROWS_PER_GROUP` rows."""
+    with ParquetFileWriter(path, table.schema, media_columns, **options) as writer:
+        writer.write_table(table, row_group_size=ROWS_PER_GROUP)
+    return writer.rows
+
+
 def open_parquet(path: str, **options: Any) -> pq.ParquetFile:
-    """A Parquet file to read, local or remote (`options`: those of `pyarrow.parquet.ParquetFile`)."""
-    return pq.ParquetFile(storage.path_or_file(path), **options)
+    """A Parquet file to read, local or remote (`options`: those of `pyarrow.parquet.ParquetFile`); a file
+    that is not Parquet (garbage, truncated, a bad footer) is the user's to fix, named in one line."""
+    try:
+        return pq.ParquetFile(storage.path_or_file(path), **options)
+    except (pa.ArrowInvalid, OSError) as err:
+        if isinstance(err, OSError) and err.errno is not None:
+            raise  # the system's failure (a missing file, a full disk), not the file's content
+        raise UserError(f"{path}: not a readable Parquet file ({err})") from None

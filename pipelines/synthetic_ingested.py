@@ -47,8 +47,8 @@ def make_videos(n: int, n_frames: int = 4, size: tuple[int, int] = (56, 56), see
         out.append({
             "video_key": f"{prefix}{i:06d}", "uri": f"synthetic://{prefix}{i:06d}.mp4", "duration": duration,
             "fps": 25.0, "width": w * 4, "height": h * 4, "frame_count": int(duration * 25), "codec": "h264",
-            "plan": plan(w * h), "frame_width": w, "frame_height": h, "sampled_fps": (n_frames - 1) / (ts[-1] - ts[0]),
-            "timestamps": ts, "frames": [jpeg(w, h, i, k) for k in range(n_frames)],
+            "plan": plan(w * h),
+            **schemas.frame_columns([jpeg(w, h, i, k) for k in range(n_frames)], ts, (n_frames - 1) / (ts[-1] - ts[0]), w, h),
         })
     return out
 
@@ -102,12 +102,14 @@ def write_ingested(
 ) -> str:
     """An ingestion folder holding exactly these rows, with a manifest counted from them."""
     per = -(-len(samples) // sample_files) if samples else 1
-    for k in range(sample_files):
+    for k in range(sample_files if samples else 0):
         part = samples[k * per:(k + 1) * per]
         write_rows(layout.part_path(out, "samples", k, sample_files), part, schemas.samples_schema())
-    write_rows(layout.part_path(out, "videos", 0, 1), videos or [], schemas.videos_schema(), media_columns=("frames",))
-    full = [{f.name: r.get(f.name) for f in schemas.rejects_schema()} for r in rejects]
-    write_rows(layout.part_path(out, "rejects", 0, 1), full, schemas.rejects_schema())
+    if videos:  # a table with no rows is not written (HF datasets cannot load one)
+        write_rows(layout.part_path(out, "videos", 0, 1), videos, schemas.videos_schema(), media_columns=("frames",))
+    if rejects:
+        full = [{f.name: r.get(f.name) for f in schemas.rejects_schema()} for r in rejects]
+        write_rows(layout.part_path(out, "rejects", 0, 1), full, schemas.rejects_schema())
     repaired: dict[str, int] = {}
     for s in samples:
         for r in s.get("repairs") or []:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections.abc
 import copy
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -27,11 +28,13 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 import yaml
 
+from schemas.errors import UserError
+
 T = TypeVar("T")
 Choices = Sequence[Any] | Callable[[], Iterable[Any]]
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config that cannot be used as written: one line naming the key (a user mistake)."""
 
     def __init__(self, message: str, key: str = "") -> None:
@@ -51,15 +54,18 @@ def setting(
     min: float | None = None,
     max: float | None = None,
     above: float | None = None,
+    below: float | None = None,
     choices: Choices | None = None,
     required: bool = False,
     key: str | None = None,
     why: str = "",
 ) -> Any:
     """A dataclass field with the checks the loader applies: `min` <= value <= `max`, value > `above`,
-    value in `choices` (a sequence, or a function giving the names known now), `required` (must be given,
-    not empty), `key` (the name in the file when it differs from the field's), `why` (added to a refusal)."""
-    meta = {"min": min, "max": max, "above": above, "choices": choices, "required": required, "key": key, "why": why}
+    value < `below` (for a list, every item), value in `choices` (a sequence, or a function giving the
+    names known now), `required` (must be given, not empty), `key` (the name in the file when it differs
+    from the field's), `why` (added to a refusal). Every float must be finite (no inf, no nan)."""
+    meta = {"min": min, "max": max, "above": above, "below": below, "choices": choices, "required": required,
+            "key": key, "why": why}
     if isinstance(default, (list, dict, set)) or dataclasses.is_dataclass(default):
         return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -99,6 +105,12 @@ def coerce(value: Any, typ: Any, where: str, meta: Mapping[str, Any] | None = No
     return out
 
 
+def check(value: Any, typ: Any, where: str, **limits: Any) -> Any:
+    """`value` as `typ` within `limits` (those of `setting`), for values that do not come from a config
+    file: command-line options, say."""
+    return coerce(value, typ, where, setting(**limits).metadata)
+
+
 def _typed(value: Any, typ: Any, where: str) -> Any:
     origin, args = typing.get_origin(typ), typing.get_args(typ)
     if origin in (typing.Union, types.UnionType):
@@ -118,8 +130,10 @@ def _typed(value: Any, typ: Any, where: str) -> Any:
             value = [value]
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"expected a list, got {value!r}", where)
-        item = args[0] if args else Any
-        items = [_typed(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        fixed = (origin or typ) is tuple and bool(args) and args[-1] is not Ellipsis  # tuple[float, float]
+        if fixed and len(value) != len(args):
+            raise ConfigError(f"expected a list of {len(args)} items, got {value!r}", where)
+        items = [_typed(v, args[i] if fixed else args[0] if args else Any, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if (origin or typ) is tuple else items
     if origin in (dict, collections.abc.Mapping) or typ is dict:
         if not isinstance(value, Mapping):
@@ -141,6 +155,8 @@ def _typed(value: Any, typ: Any, where: str) -> Any:
             except ValueError:
                 pass
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"must be a finite number, got {value!r}", where)
             return float(value)
     elif typ is str:
         if isinstance(value, str):
@@ -161,23 +177,29 @@ def _check_value(value: Any, where: str, meta: Mapping[str, Any]) -> None:
         for v in values:
             if v not in known:
                 raise ConfigError(f"must be one of {known}, got {v!r}{why}", where)
-    low, high, above = meta.get("min"), meta.get("max"), meta.get("above")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        below = (low is not None and value < low) or (above is not None and value <= above)
-        if below or (high is not None and value > high):
-            raise ConfigError(f"must be {_bounds(low, high, above)}, got {value!r}{why}", where)
+    low, high, above, below = meta.get("min"), meta.get("max"), meta.get("above"), meta.get("below")
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for v in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            under = (low is not None and v < low) or (above is not None and v <= above)
+            over = (high is not None and v > high) or (below is not None and v >= below)
+            if under or over:
+                got = f"{v!r} in {value!r}" if v is not value else repr(v)
+                raise ConfigError(f"must be {_bounds(low, high, above, below)}, got {got}{why}", where)
 
 
-def _bounds(low: float | None, high: float | None, above: float | None) -> str:
-    if high is None:
+def _bounds(low: float | None, high: float | None, above: float | None, below: float | None = None) -> str:
+    """The allowed values in words: "positive", ">= 1", "in [0, 1)"."""
+    if high is None and below is None:
         if above == 0 and low is None:
             return "positive"
         if low == 0 and above is None:
             return "non-negative"
         return f"> {above}" if above is not None else f">= {low}"
+    end = f"{high}]" if below is None else f"{below})"
     if low is None and above is None:
-        return f"<= {high}"
-    return f"in ({above}, {high}]" if above is not None else f"in [{low}, {high}]"
+        return f"<= {high}" if below is None else f"< {below}"
+    return f"in ({above}, {end}" if above is not None else f"in [{low}, {end}"
 
 
 def _join(path: str, key: str) -> str:

@@ -16,12 +16,12 @@ QA = {"sample_id": "q-1", "task": "video_qa", "dataset": "nextqa", "split": "val
 
 
 def test_verl_compute_score_on_a_training_row():
-    row = training_row(ROW, frames=[b"x"], timestamps=[0.0], fps=2.0)
+    row = training_row(ROW, None)
     gt = row["reward_model"]["ground_truth"]
     out = compute_score(row["data_source"], "<think>a</think><answer>3.40 to 10.50</answer>", gt, row["extra_info"])
-    assert out == {"score": pytest.approx(2.0), "format": 1.0, "iou": pytest.approx(1.0)}
+    assert out == {"score": pytest.approx(2.0), "format": 1.0, "iou": pytest.approx(1.0), "accuracy": None}
     ref = compute_score_videochat_r1(row["data_source"], "<think>a</think><answer>3.4-10.5</answer>", json.loads(gt))
-    assert ref == {"score": 1.0, "format": 1.0, "iou": 0.0}
+    assert ref == {"score": 1.0, "format": 1.0, "iou": 0.0, "accuracy": None}
 
 
 def test_trl_reward_mixed_tasks_keep_order():
@@ -32,7 +32,7 @@ def test_trl_reward_mixed_tasks_keep_order():
     assert totals == [2.0, pytest.approx(score_one("temporal_grounding", "<answer>3.4 to 7</answer>", ground_truth(ROW))["total"])]
     fmt, acc = trl_component_rewards(["format", "accuracy"])
     assert fmt(["p1", "p2"], completions, **columns) == [1.0, 0.0]
-    assert acc(["p1", "p2"], completions, **columns) == [1.0, 0.0]  # grounding has no accuracy component
+    assert acc(["p1", "p2"], completions, **columns) == [1.0, None]  # grounding has no accuracy: not applicable
     assert fmt.__name__ == "vrft_format"
     with pytest.raises(KeyError, match="reward_model"):
         trl_reward()(["p"], ["c"], other=[1])

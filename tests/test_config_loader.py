@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from schemas.config import ConfigError, build, load, setting
+from schemas.config import ConfigError, build, check, load, setting
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Top:
     parts: tuple[Part, ...] = ()
     window: Window = Window()
     weights: dict[str, dict[str, float]] = setting({})
+    pair: tuple[float, float] = setting((0.5, 0.5), min=0, below=1)
 
 
 def test_values_are_typed_and_defaults_fill_the_rest():
@@ -52,7 +53,7 @@ def test_values_are_typed_and_defaults_fill_the_rest():
 
 
 @pytest.mark.parametrize("raw, message", [
-    ({"rat": 1}, "unknown key 'rat'; known: kind, mode, on, parts, rate, steps, weights, window"),
+    ({"rat": 1}, "unknown key 'rat'; known: kind, mode, on, pair, parts, rate, steps, weights, window"),
     ({"parts": [{"path": "p", "colour": 1}]}, "unknown key 'parts[0].colour'; known: name, path, size"),
     ({"window": {"wide": 1}}, "unknown window 'window.wide'; known: high, low"),
     ({"rate": "high"}, "rate: expected float, got 'high'"),
@@ -69,12 +70,31 @@ def test_values_are_typed_and_defaults_fill_the_rest():
     ({"window": {"low": 3, "high": 1}}, "window.low: low 3.0 > high 1.0"),           # a dataclass's own check, placed
     ({"weights": {"t": {"c": "x"}}}, "weights.t.c: expected float, got 'x'"),
     ({"parts": {"path": "p"}}, "parts: expected a list, got {'path': 'p'}"),
+    ({"rate": float("inf")}, "rate must be a finite number, got inf"),
+    ({"rate": "nan"}, "rate must be a finite number, got nan"),
+    ({"weights": {"t": {"c": float("-inf")}}}, "weights.t.c must be a finite number, got -inf"),
+    ({"window": {"low": float("nan")}}, "window.low must be a finite number, got nan"),
+    ({"pair": [0.5]}, "pair: expected a list of 2 items, got [0.5]"),
+    ({"pair": [0.5, 0.5, 0.5]}, "pair: expected a list of 2 items, got [0.5, 0.5, 0.5]"),
+    ({"pair": [0.5, 1]}, "pair must be in [0, 1), got 1.0 in (0.5, 1.0)"),
+    ({"pair": ["a", 0.5]}, "pair[0]: expected float, got 'a'"),
     ([1], "expected a mapping, got list"),
 ])
 def test_every_mistake_names_its_key(raw, message):
     with pytest.raises(ConfigError) as err:
         build(Top, raw)
     assert str(err.value) == message
+
+
+def test_fixed_length_tuples_and_values_from_elsewhere():
+    assert build(Top, {"pair": [0, 0.999]}).pair == (0.0, 0.999)
+    assert check(3, int, "--n", min=1) == 3
+    with pytest.raises(ConfigError, match=r"^--n must be >= 1, got 0$"):
+        check(0, int, "--n", min=1)
+    with pytest.raises(ConfigError, match=r"^--s must be positive, got 0.0$"):
+        check(0.0, float, "--s", above=0)
+    with pytest.raises(ConfigError, match=r"^--s must be < 2, got 2.0$"):
+        check(2.0, float, "--s", below=2)
 
 
 def test_files_and_overrides(tmp_path):

@@ -85,8 +85,9 @@ def test_a_run_killed_midway_leaves_no_partial_file_and_resume_completes_it(smal
     batch, n = (int(x) for x in parts[0].stem.split("-")[1::2])
     keys = [json.loads(line)["video_key"] for line in src.read_text().splitlines()]
     assert set(pq.read_table(parts[0]).column("video_key").to_pylist()) == {k for k in keys if bucket_of(k, n) == batch}
-    hidden = [p for p in (out / "videos").iterdir() if p.name.startswith(".")]
-    assert len(hidden) == 1 and ".tmp-" in hidden[0].name
+    hidden = [p.name for p in (out / "videos").iterdir() if p.name.startswith(".")]
+    temp = [h for h in hidden if ".tmp-" in h]                 # the batch record marks the finished part
+    assert len(temp) == 1 and sorted(set(hidden) - set(temp)) == [f".{parts[0].stem}.json"]
     assert not (out / "manifest.json").exists() and not list((out / "samples").glob("part-*"))
     kept = (parts[0].stat().st_ino, parts[0].stat().st_mtime_ns)
 
@@ -94,7 +95,8 @@ def test_a_run_killed_midway_leaves_no_partial_file_and_resume_completes_it(smal
     m = json.loads((out / "manifest.json").read_text())
     assert m["resumed_video_parts"] == 1
     assert (parts[0].stat().st_ino, parts[0].stat().st_mtime_ns) == kept  # not decoded or written again
-    assert not [p for p in (out / "videos").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (out / "videos").iterdir() if ".tmp-" in p.name]
+    assert len(list((out / "videos").glob(".part-*.json"))) == len(visible_parts(out))   # each batch finished
     assert m["counts"] == json.loads((ref / "manifest.json").read_text())["counts"]
     # same input, same content: the resumed run equals the clean one, frames included
     assert rows(out, "samples") == rows(ref, "samples")
@@ -126,9 +128,10 @@ def test_same_labels_twice_give_identical_files(real_data, tmp_path):
 def test_cli_prints_a_summary_and_refuses_a_second_run(real_data, tmp_path, capsys):
     f = real_data / "video_r1_style/dataflow_mm_video_cot_qa_sample_data.json"
     args = ["ingest", "video-r1", "--annotations", str(f), "--out", str(tmp_path / "o"), "--no-frames"]
-    assert main(args) == 0
+    assert main(args) == 1  # 4 of its 5 records rejected: written, then failed by validation
     shown = capsys.readouterr().out
     assert "problem_type_undeclared" in shown and "written" in shown
+    assert "FAILED rejected_share: share of input records rejected: 80.00% of 5" in shown
     assert main(args) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["ingest", "video-r1", "--annotations", str(tmp_path / "nope.json"), "--out", str(tmp_path / "p"),

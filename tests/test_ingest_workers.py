@@ -37,7 +37,7 @@ def test_the_options_reach_the_config(monkeypatch, tmp_path, capsys):
     assert [(c.decode_workers, c.image_threads) for c in seen] == [(3, 5), (None, None)]
     with pytest.raises(SystemExit):
         main([*args, "--decode-workers", "0"])
-    assert "must be at least 1" in capsys.readouterr().err
+    assert "argument --decode-workers: must be >= 1, got 0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["ingest", "--help"])
     shown = " ".join(capsys.readouterr().out.split())

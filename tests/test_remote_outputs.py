@@ -14,7 +14,6 @@ import schemas
 from pipelines import layout, storage
 from pipelines.ingest import IngestConfig, manifest, outdir, run_ingest
 from pipelines.ingest.run import IngestError
-from pipelines.ingest.frames import FAILED_KEY
 from pipelines.parquet import ParquetFileWriter, open_parquet, write_rows
 from pipelines.sources.base import SourceOptions
 from pipelines.synthetic_ingested import make_samples, make_videos
@@ -36,8 +35,8 @@ def test_an_ingestion_folder_round_trips_through_the_writer_and_the_manifest(roo
     writer = ParquetFileWriter(layout.part_path(root, "videos", 0, 1), schemas.videos_schema(), media_columns=("frames",))
     for v in videos[:2]:
         writer.write(v)
-    writer.add_metadata({FAILED_KEY: json.dumps({"vid000002": ["decode_timeout", "killed"]})})
     writer.close()
+    storage.write_json(layout.batch_record(root, "videos", 0, 1), {"failed": {"vid000002": ["decode_timeout", "killed"]}})
 
     back = open_parquet(layout.part_path(root, "videos", 0, 1))
     assert back.read(columns=["video_key"]).column(0).to_pylist() == ["vid000000", "vid000001"]
@@ -65,24 +64,25 @@ def test_a_writer_that_fails_publishes_nothing(root):
     with pytest.raises(pa.ArrowInvalid):
         write_rows(path, [{"sample_id": "x", "duration": "not a number"}], schemas.samples_schema())
     assert storage.listdir(storage.join(root, "samples")) == []
-    manifest.ensure_tables(root)   # every table gets an empty file, so readers find its schema
-    for table in layout.TABLES:
-        (part,) = layout.parts(root, table)
-        assert open_parquet(part).schema_arrow.names == layout.TABLE_SCHEMAS[table]().names
+    write_rows(layout.part_path(root, "rejects", 0, 1), [{"reason": "x"}], schemas.rejects_schema())
+    manifest.drop_empty_tables(root)   # a table without rows has no files, and no folder
+    assert not storage.exists(storage.join(root, "samples")) and len(layout.parts(root, "rejects")) == 1
 
 
 def test_the_out_folder_rules_hold_on_a_bucket_too(root):
     identity = {"dataset": "jsonl", "frames": True}
     assert outdir.prepare(root, identity) == 0
     assert storage.read_json(storage.join(root, layout.RUN_FILE)) == identity
-    write_rows(layout.part_path(root, "videos", 0, 2), [], schemas.videos_schema())
+    write_rows(layout.part_path(root, "videos", 0, 2), make_videos(1, n_frames=2), schemas.videos_schema())
+    storage.write_json(layout.batch_record(root, "videos", 0, 2), {"failed": {}})
+    write_rows(layout.part_path(root, "videos", 1, 2), make_videos(1, n_frames=2), schemas.videos_schema())  # no record
     write_rows(layout.part_path(root, "samples", 0, 1), [], schemas.samples_schema())
     with pytest.raises(outdir.OutDirError, match="not empty; pass --overwrite"):
         outdir.prepare(root, identity)
     with pytest.raises(outdir.OutDirError, match="these differ: frames"):
         outdir.prepare(root, {**identity, "frames": False}, resume=True)
-    assert outdir.prepare(root, identity, resume=True) == 1          # the finished video part is kept
-    assert layout.parts(root, "samples") == [] and len(layout.parts(root, "videos")) == 1
+    assert outdir.prepare(root, identity, resume=True) == 1          # the finished video batch is kept
+    assert layout.parts(root, "samples") == [] and len(layout.parts(root, "videos")) == 2
     assert outdir.prepare(root, identity, overwrite=True) == 0
     assert layout.parts(root, "videos") == []
 

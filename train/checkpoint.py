@@ -12,7 +12,7 @@ from pathlib import Path
 from pipelines import storage
 
 STATE = "trainer_state.json"
-TRAIN_CONFIG = "vrft_train_config.json"
+RUN_CONFIG = "run_config.json"  # the settings a run started with: in run.out (for --resume) and in final/ (for eval)
 
 
 @dataclass
@@ -64,7 +64,7 @@ def save_final(accelerator, model, processor, path: Path, config: dict | None = 
     if accelerator.is_main_process:
         processor.save_pretrained(str(path))
         if config is not None:
-            (path / TRAIN_CONFIG).write_text(json.dumps(config, indent=1))
+            storage.write_json(str(path / RUN_CONFIG), config, indent=1)
     accelerator.wait_for_everyone()
     return path
 
@@ -74,7 +74,7 @@ def trained_max_new_tokens(model_dir: Path) -> int:
     model vrft did not train, so evaluation never cuts the thinking a trained model learned to write."""
     from train.config import RolloutConfig
 
-    path = Path(model_dir) / TRAIN_CONFIG
+    path = Path(model_dir) / RUN_CONFIG
     if not path.is_file():
         return RolloutConfig().max_new_tokens
     return int(json.loads(path.read_text())["rollout"]["max_new_tokens"])

@@ -8,6 +8,7 @@ are user mistakes and raise `ConfigError` with the offending key, never a traceb
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,27 +21,41 @@ AGGREGATIONS = ("token-mean", "sequence-mean", "dr-grpo")
 SCALES = ("group", "batch", "none")
 SCHEDULES = ("constant", "linear", "cosine")
 DTYPES = ("auto", "bfloat16", "float32", "float16")
+ATTENTION = ("sdpa", "eager", "flash_attention_2", "flash_attention_3", "flex_attention")  # transformers' names
+HUB = "hub:"  # model.path: hub:ORG/NAME asks for the Hugging Face hub; anything else is a local folder
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def model_source(path: str) -> str:
+    """What `from_pretrained` gets for `model.path`: the hub id after `hub:`, else the local folder."""
+    return path[len(HUB):] if path.startswith(HUB) else path
 
 
 @dataclass
 class ModelConfig:
-    path: str = setting("", required=True)      # a save_pretrained folder (`vrft tiny-model OUT` makes one)
+    path: str = setting("", required=True)      # a save_pretrained folder (`vrft tiny-model OUT`), or hub:ORG/NAME
     dtype: str = setting("auto", choices=DTYPES)  # auto (bf16 on GPU, fp32 on CPU) | bfloat16 | float32
-    attn_implementation: str = "sdpa"         # sdpa | eager | flash_attention_2
+    attn_implementation: str = setting("sdpa", choices=ATTENTION)
     gradient_checkpointing: bool = False
     freeze_vision: bool = False               # keep the vision tower fixed (it still runs in every forward)
-    lora_rank: int = 0                        # 0 = full fine-tune; > 0 wraps the language model with peft LoRA
-    lora_alpha: int = 16
-    lora_dropout: float = 0.0
+    lora_rank: int = setting(0, min=0)          # 0 = full fine-tune; > 0 wraps the language model with peft LoRA
+    lora_alpha: int = setting(16, above=0)
+    lora_dropout: float = setting(0.0, min=0, below=1)
     lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+    def __post_init__(self) -> None:
+        if self.lora_rank > 0 and not self.lora_targets:
+            raise ConfigError("must name at least one module when lora_rank > 0", "lora_targets")
+        if self.path.startswith(HUB) and not _HUB_ID.fullmatch(model_source(self.path)):
+            raise ConfigError(f"{self.path!r} is not a hub id (hub:ORG/NAME)", "path")
 
 
 @dataclass
 class DataConfig:
     shards: str = setting("", required=True)    # a folder of training shards or a glob of Parquet files
     prompts_per_step: int = setting(1, min=1)   # prompts per step per process (the paper: 1 per GPU on 8 GPUs)
-    prefetch: int = 4                         # examples decoded ahead by the worker thread
-    epochs: int = 1                           # passes over the shards before the run stops by itself
+    prefetch: int = setting(4, min=1)           # examples decoded ahead by the worker thread
+    epochs: int = setting(1, min=1)             # passes over the shards before the run stops by itself
 
 
 @dataclass
@@ -48,7 +63,7 @@ class RolloutConfig:
     group_size: int = setting(8, min=2, why="advantages compare within a group")  # G completions per prompt
     temperature: float = setting(1.0, above=0)
     top_p: float = setting(1.0, above=0, max=1)
-    top_k: int = 0                            # 0 = off
+    top_k: int = setting(0, min=0)              # 0 = off
     max_new_tokens: int = setting(1024, min=1)
 
 
@@ -67,12 +82,15 @@ class RewardConfig:
             unknown = sorted(set(weights or {}) - set(components))
             if unknown:
                 raise ConfigError(f"unknown components {unknown}; it has {list(components)}", f"weights.{task}")
+            for name, w in (weights or {}).items():
+                if w < 0:
+                    raise ConfigError(f"must be non-negative, got {w!r}", f"weights.{task}.{name}")
 
 
 @dataclass
 class LossConfig:
     beta: float = setting(0.04, min=0)          # KL weight (k3 estimator against the frozen start); 0 = no reference
-    epsilon_low: float = setting(0.2, min=0)    # ratio clip: [1 - epsilon_low, 1 + epsilon_high]
+    epsilon_low: float = setting(0.2, min=0, max=1)  # ratio clip: [1 - epsilon_low, 1 + epsilon_high]
     epsilon_high: float = setting(0.2, min=0)
     num_iterations: int = setting(1, min=1)     # policy updates per rollout batch (> 1 uses stored old log-probs)
     aggregation: str = setting("sequence-mean", choices=AGGREGATIONS)  # token-mean | sequence-mean | dr-grpo
@@ -83,27 +101,31 @@ class LossConfig:
 @dataclass
 class OptimConfig:
     lr: float = setting(1e-6, above=0)
-    weight_decay: float = 0.0
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    eps: float = 1e-8
+    weight_decay: float = setting(0.0, min=0)
+    betas: tuple[float, float] = setting((0.9, 0.999), min=0, below=1)  # AdamW's (beta1, beta2)
+    eps: float = setting(1e-8, above=0)
     schedule: str = setting("linear", choices=SCHEDULES)  # constant | linear | cosine (after warmup)
-    warmup_steps: int = 0
-    max_grad_norm: float = 1.0                # 0 = no clipping
+    warmup_steps: int = setting(0, min=0)
+    max_grad_norm: float = setting(1.0, min=0)  # 0 = no clipping
     micro_batch_size: int = setting(8, min=1)   # sequences per forward/backward; gradients accumulate over the batch
 
 
 @dataclass
 class RunConfig:
     out: str = "runs/train"
-    steps: int = 0                            # training steps (rollout batches); 0 = until the data runs out
-    seed: int = 0
-    save_every: int = 0                       # 0 = only at the end
-    log_every: int = 1
-    sample_every: int = 10                    # sample-completions table; 0 = never
-    samples_shown: int = 4
+    steps: int = setting(0, min=0)              # training steps (rollout batches); 0 = until the data runs out
+    seed: int = setting(0, min=0, max=2**32 - 1)
+    save_every: int = setting(0, min=0)         # 0 = only at the end
+    log_every: int = setting(1, min=1)
+    sample_every: int = setting(10, min=0)      # sample-completions table; 0 = never
+    samples_shown: int = setting(4, min=0)
     tensorboard: bool = True
     progress: bool = True
     warn_zero_spread_steps: int = setting(5, min=0)  # warn after this many steps in a row with zero reward spread; 0 = never
+
+    def __post_init__(self) -> None:
+        if not self.out:
+            raise ConfigError("is required", "out")
 
 
 @dataclass

@@ -4,6 +4,12 @@ The shards (`schemas.training_schema()`, written by `vrft mix`) already hold eac
 JPEG bytes on the model's pixel grid with their timestamps and sampled fps, so reading is: Parquet row ->
 decode a few JPEGs -> numpy. No video is ever decoded here. The position is a global row index over the
 shard files in sorted order (repeated for each epoch), so a checkpoint can resume exactly.
+
+Integrity: every frame is checked against the CRC-32 written at ingest (and carried by `vrft mix`)
+before it is decoded, and every frame time must be finite. A row that fails stops the run with a
+`ShardDataError` naming the shard file, the row and the sample (exit 2 from `vrft train`), rather than
+being skipped: a corrupted shard is a storage fault that `vrft validate` on the ingestion folders and a
+new `vrft mix` repair, and training on a silently thinner mixture would change the recipe.
 """
 
 from __future__ import annotations
@@ -19,7 +25,16 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+import schemas
+from schemas.errors import UserError
+
 COLUMNS = ["sample_id", "task", "video_key", "prompt", "videos", "reward_model"]
+WHERE = "_where"                # added to each row read: "SHARD row N", for messages
+
+
+class ShardDataError(UserError):
+    """A training row that must not reach the model (corrupted frames, no frames, times not finite): the
+    command line reports it as bad input (exit 2), naming the shard, the row and the sample."""
 
 
 @dataclass
@@ -62,16 +77,23 @@ def decode_frames(jpegs: list[bytes]) -> np.ndarray:
 
 
 def decode_row(index: int, row: dict[str, Any]) -> Example:
-    video = row["videos"][0]
+    """The row's frames checked (schemas.stored_video) and decoded; ShardDataError names the row."""
+    where = f"{row.get(WHERE) or f'row {index}'} (sample {row['sample_id']})"
+    try:
+        video = schemas.stored_video(row)
+    except schemas.FrameError as err:
+        raise ShardDataError(f"{where}: {err}; run `vrft validate` on its ingestion folder and mix again") from None
+    if video is None:
+        raise ShardDataError(f"{where}: no frames (a labels-only source mixed with `frames: optional`)")
     return Example(
         index=index,
         sample_id=row["sample_id"],
         task=row["task"],
         video_key=row.get("video_key") or "",
         messages=[dict(m) for m in row["prompt"]],
-        frames=decode_frames(video["video"]),
-        timestamps=[float(t) for t in video["timestamps"]],
-        fps=float(video["fps"]),
+        frames=decode_frames(video.frames),
+        timestamps=video.timestamps,
+        fps=video.fps,
         truth=json.loads(row["reward_model"]["ground_truth"]),
     )
 
@@ -93,7 +115,7 @@ def iter_rows(files: list[Path], start: int = 0, epochs: int = 1) -> Iterator[tu
             if index + size <= start:
                 index += size
                 continue
-            pf = pq.ParquetFile(path)
+            pf, first = pq.ParquetFile(path), index
             for g in range(pf.metadata.num_row_groups):
                 n = pf.metadata.row_group(g).num_rows
                 if index + n <= start:
@@ -101,7 +123,7 @@ def iter_rows(files: list[Path], start: int = 0, epochs: int = 1) -> Iterator[tu
                     continue
                 for row in pf.read_row_group(g, columns=COLUMNS).to_pylist():
                     if index >= start:
-                        yield index, row
+                        yield index, {**row, WHERE: f"{path.name} row {index - first}"}
                     index += 1
 
 

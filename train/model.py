@@ -13,7 +13,7 @@ from typing import Iterator
 
 import torch
 
-from train.config import ModelConfig
+from train.config import ModelConfig, model_source
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -30,13 +30,13 @@ def mixed_precision(cfg: ModelConfig) -> str:
 def load_model(cfg: ModelConfig, dtype: torch.dtype):
     from transformers import AutoModelForImageTextToText
 
-    return AutoModelForImageTextToText.from_pretrained(cfg.path, dtype=dtype, attn_implementation=cfg.attn_implementation)
+    return AutoModelForImageTextToText.from_pretrained(model_source(cfg.path), dtype=dtype, attn_implementation=cfg.attn_implementation)
 
 
 def load_processor(path: str):
     from transformers import AutoProcessor
 
-    processor = AutoProcessor.from_pretrained(path)
+    processor = AutoProcessor.from_pretrained(model_source(path))
     processor.tokenizer.padding_side = "left"
     return processor
 

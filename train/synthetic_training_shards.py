@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 import schemas
+from pipelines import storage
 from pipelines.parquet import write_rows
 
 QUERIES = (
@@ -48,8 +49,10 @@ def toy_row(index: int, frames: int = 4, fps: float = 2.0, think: bool = True, *
         "video_key": f"toy/video-{index % 7}", "query": QUERIES[index % len(QUERIES)], "duration": duration,
         "span": {"start": start, "end": round(start + duration / 4, 2)},
     }
-    timestamps = [i / fps for i in range(frames)]
-    return schemas.training_row(sample, toy_frames(index, frames, **frame_kw), timestamps, fps, think=think, index=index)
+    jpegs = toy_frames(index, frames, **frame_kw)
+    height, width = frame_kw.get("height", 56), frame_kw.get("width", 84)
+    video = schemas.frame_columns(jpegs, [i / fps for i in range(frames)], fps, width, height)
+    return schemas.training_row(sample, schemas.video_entry(video), think=think, index=index)
 
 
 def write_shard(path: str | Path, rows: list[dict[str, Any]], row_group_size: int = 4) -> Path:
@@ -60,9 +63,13 @@ def write_shard(path: str | Path, rows: list[dict[str, Any]], row_group_size: in
 
 
 def write_toy_shards(folder: str | Path, rows: int = 16, files: int = 2, **row_kw: Any) -> list[Path]:
-    """`rows` toy rows split over `files` Parquet shards in `folder`."""
+    """`rows` toy rows split over `files` Parquet shards in `folder`, with a manifest.json naming them as
+    `vrft mix` writes one (the trainer refuses a folder of shards without it)."""
     per = -(-rows // files)
-    return [
+    paths = [
         write_shard(Path(folder) / f"part-{k:05d}.parquet", [toy_row(i, **row_kw) for i in range(k * per, min(rows, (k + 1) * per))])
         for k in range(files)
     ]
+    shards = [{"file": p.name, "rows": min(rows, (k + 1) * per) - k * per} for k, p in enumerate(paths)]
+    storage.write_json(str(Path(folder) / "manifest.json"), {"recipe": "toy", "rows": rows, "shards": shards}, indent=1)
+    return paths

@@ -1,15 +1,15 @@
 """The video stage: each video decoded once for all its samples, in batches that are also resume units.
 
 Samples are grouped by video key; videos are grouped into batches by a hash of their key. A batch
-writes one file, `videos/part-BBBBB-of-NNNNN.parquet`, atomically when all its videos are done, with
-the videos that failed (and why) in the file's metadata. A rerun with --resume finds the file and
-emits its facts without decoding again. Decoding runs in the video library's isolated workers with a
+writes one file, `videos/part-BBBBB-of-NNNNN.parquet`, atomically when all its videos are done (none
+when no video of it decoded: a file without rows is never written), then its record
+(`layout.batch_record`: the videos that failed, and why), which marks the batch finished. A rerun with
+--resume finds the record and emits the batch's facts without decoding again. Decoding runs in the video library's isolated workers with a
 timeout; any `VideoError` becomes rejects of that video's samples with the error's reason.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator, Tuple
@@ -29,7 +29,6 @@ from pipelines.video.policy import FramePolicy
 from pipelines.video.process import decode_media
 from pipelines.video.worker import default_pool, machine_cores
 
-FAILED_KEY = "vrft.failed_videos"
 FACT_COLUMNS = ("video_key", "duration", "timestamps")
 Failure = Tuple[str, str]                       # (reason, detail)
 VideoSamples = Tuple[str, Iterable[Item]]       # a video key and the samples that need it
@@ -47,15 +46,20 @@ def facts_of(row: dict[str, Any] | None) -> VideoFacts | None:
     return VideoFacts(row.get("duration"), tuple(row.get("timestamps") or ()))
 
 
-def read_finished(path: str) -> tuple[dict[str, VideoFacts | None], dict[str, Failure]] | None:
-    """(facts by video key, failures by video key) of a finished batch file, or None."""
-    if not storage.exists(path):
+def read_failures(record: str) -> dict[str, Failure]:
+    """The failed videos of a batch, from its record."""
+    return {k: (v[0], v[1]) for k, v in storage.read_json(record)["failed"].items()}
+
+
+def read_finished(path: str, record: str) -> tuple[dict[str, VideoFacts | None], dict[str, Failure]] | None:
+    """(facts by video key, failures by video key) of a finished batch (its record written), or None."""
+    if not storage.exists(record):
         return None
-    pf = open_parquet(path)
-    failed = json.loads((pf.metadata.metadata or {}).get(FAILED_KEY.encode(), b"{}"))
-    table = pf.read(columns=list(FACT_COLUMNS))
-    facts = {r["video_key"]: facts_of(r) for r in table.to_pylist()}
-    return facts, {k: (v[0], v[1]) for k, v in failed.items()}
+    facts: dict[str, VideoFacts | None] = {}
+    if storage.exists(path):
+        table = open_parquet(path).read(columns=list(FACT_COLUMNS))
+        facts = {r["video_key"]: facts_of(r) for r in table.to_pylist()}
+    return facts, read_failures(record)
 
 
 class DecodeVideoBatch(beam.DoFn):
@@ -82,18 +86,33 @@ class DecodeVideoBatch(beam.DoFn):
             ((k, sorted(items, key=lambda it: (it.wanted_times is None, it.sample_id))) for k, items in videos),
             key=lambda kv: kv[0],
         )
+        try:
+            outputs = self._batch(batch, videos, n_batches)
+        except Exception as err:  # a bug that sinks the batch rejects its samples; a failing machine ends the run
+            if storage.is_environment(err):
+                raise
+            detail = f"{type(err).__name__}: {err}"
+            outputs = [beam.pvalue.TaggedOutput(REJECTS, item.reject("video_batch_failed", detail))
+                       for _, items in videos for item in items]
+        yield from outputs
+
+    def _batch(self, batch: int, videos: list[tuple[str, list[Item]]], n_batches: int) -> list[Any]:
+        """Every output of one batch: its part read back (--resume) or decoded and written."""
         path = layout.part_path(self.cfg.out, "videos", batch, n_batches)
-        finished = read_finished(path)
+        record = layout.batch_record(self.cfg.out, "videos", batch, n_batches)
+        finished = read_finished(path, record)
         if finished and all(k in finished[0] or k in finished[1] for k, _ in videos):
-            facts, failed = finished
+            facts, done = finished
+            resumed: list[Any] = []
             for key, items in videos:
                 self.resumed.inc()
                 progress.bump("videos")
-                yield from emit(items, facts.get(key), failed.get(key))
-            return
+                resumed.extend(emit(items, facts.get(key), done.get(key)))
+            return resumed
         failed: dict[str, Failure] = {}
         outputs: list[Any] = []
-        with ParquetFileWriter(path, schemas.videos_schema(), media_columns=("frames",)) as writer:
+        writer = ParquetFileWriter(path, schemas.videos_schema(), media_columns=("frames",))
+        try:
             with ThreadPoolExecutor(max_workers=self.parallel) as threads:  # the decoders are processes
                 decoded = threads.map(lambda kv: self._decode(*kv), videos)
                 for (key, items), (row, failure) in zip(videos, decoded):
@@ -104,8 +123,17 @@ class DecodeVideoBatch(beam.DoFn):
                     self.decoded.inc()
                     progress.bump("videos")
                     outputs.extend(emit(items, facts_of(row), failure))
-            writer.add_metadata({FAILED_KEY: json.dumps({k: list(v) for k, v in failed.items()}, sort_keys=True)})
-        yield from outputs
+            writer.flush()
+        except BaseException:
+            writer.abort()
+            raise
+        if writer.rows:
+            writer.close()
+        else:  # no file without rows; and none left by an earlier, killed attempt
+            writer.abort()
+            storage.remove(path)
+        storage.write_json(record, {"failed": {k: list(v) for k, v in failed.items()}}, sort_keys=True)
+        return outputs
 
     def _decode(self, key: str, items: list[Item]) -> tuple[dict[str, Any] | None, Failure | None]:
         """The video's row, or (None, (reason, detail)); never raises for a bad video."""
@@ -118,6 +146,8 @@ class DecodeVideoBatch(beam.DoFn):
         except VideoError as err:
             return None, (err.reason, str(err))
         except Exception as err:  # a bug in the video stage must not sink the other videos
+            if storage.is_environment(err):
+                raise
             return None, ("video_stage_error", f"{type(err).__name__}: {err}")
         return {**row, "video_key": key}, None
 

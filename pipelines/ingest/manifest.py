@@ -1,12 +1,13 @@
 """manifest.json, counted from what was written (not from in-flight counters, which a worker crash loses).
 
 counts.input comes from the read stage's counter and must equal written + rejected: a gap means a
-record was lost somewhere, and the run fails loudly instead of writing a manifest that hides it.
+record was lost somewhere, and the run fails loudly instead of writing a manifest that hides it. With
+--only-present-videos, counts.video_absent says how many of the rejects are records whose video is not
+there (`video_missing`), which validation leaves out of the share of rejects.
 """
 
 from __future__ import annotations
 
-import json
 import platform
 import subprocess
 from collections import Counter
@@ -15,9 +16,10 @@ from typing import Any
 
 import schemas
 from pipelines import layout, storage
-from pipelines.ingest.frames import FAILED_KEY
-from pipelines.parquet import open_parquet, write_rows
+from pipelines.ingest.frames import read_failures
+from pipelines.parquet import open_parquet
 
+ABSENT = "video_missing"
 PACKAGES = ("apache-beam", "pyarrow", "fsspec", "decord", "ffmpeg-python", "pillow", "numpy")
 
 
@@ -25,11 +27,12 @@ class RecordsLost(RuntimeError):
     """input != written + rejected: something dropped records silently."""
 
 
-def ensure_tables(out: str) -> None:
-    """Every table gets at least one (possibly empty) file, so readers always find its schema."""
+def drop_empty_tables(out: str) -> None:
+    """A table that got no rows has no files (layout.py); its empty folder goes too."""
     for table in layout.TABLES:
-        if not layout.parts(out, table):
-            write_rows(layout.part_path(out, table, 0, 1), [], layout.TABLE_SCHEMAS[table]())
+        folder = storage.join(out, table)
+        if storage.isdir(folder) and not storage.listdir(folder):
+            storage.remove(folder)
 
 
 def _column(files: list[str], column: str) -> list[Any]:
@@ -42,8 +45,8 @@ def count_outputs(out: str) -> dict[str, Any]:
     reasons = _column(layout.parts(out, "rejects"), "reason")
     video_metadata = [open_parquet(f).metadata for f in layout.parts(out, "videos")]
     failed: dict[str, Any] = {}
-    for meta in video_metadata:
-        failed.update(json.loads((meta.metadata or {}).get(FAILED_KEY.encode(), b"{}")))
+    for record in layout.batch_records(out, "videos"):
+        failed.update(read_failures(record))
     return {
         "written": len(repairs),
         "repaired": sum(1 for r in repairs if r),
@@ -79,14 +82,17 @@ def build(out: str, input_count: int | None, options: dict[str, Any], timings: d
     written, rejected = counted["written"], counted["rejected"]
     if input_count is not None and input_count != written + rejected:
         raise RecordsLost(f"read {input_count} records but wrote {written} and rejected {rejected}")
+    counts = {
+        "input": written + rejected if input_count is None else input_count,
+        "written": written,
+        "repaired": counted["repaired"],
+        "rejected": rejected,
+    }
+    if options.get("only_present_videos"):  # asked for: validation leaves these out of the share of rejects
+        counts["video_absent"] = counted["rejected_by_reason"].get(ABSENT, 0)
     return {
         "schema_version": schemas.SCHEMA_VERSION,
-        "counts": {
-            "input": written + rejected if input_count is None else input_count,
-            "written": written,
-            "repaired": counted["repaired"],
-            "rejected": rejected,
-        },
+        "counts": counts,
         "repaired_by_reason": counted["repaired_by_reason"],
         "rejected_by_reason": counted["rejected_by_reason"],
         "videos": counted["videos"],

@@ -45,8 +45,9 @@ def spill_schema() -> pa.Schema:
 class Spill:
     """Training rows bucketed by output shard, on disk.
 
-    Rows become Arrow record batches every `BATCH_ROWS` (so few Python objects live at once), split by
-    bucket as they are made; whenever the batches hold `budget` bytes they go to one file per bucket.
+    Rows become Arrow record batches every `BATCH_ROWS` rows or a quarter of `budget` of frames (so few
+    Python objects live at once, however large the frames), split by bucket as they are made; whenever
+    the batches hold `budget` bytes they go to one file per bucket.
     """
 
     BATCH_ROWS = 256
@@ -55,6 +56,7 @@ class Spill:
         self.folder, self.rows_per_shard, self.budget = folder, rows_per_shard, budget
         self.schema = spill_schema()
         self.rows: list[dict[str, Any]] = []
+        self.pending = 0                        # frame bytes in self.rows
         self.parts: dict[int, list[pa.RecordBatch]] = {}
         self.buffered = 0
         self.files = 0
@@ -62,7 +64,8 @@ class Spill:
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
-        if len(self.rows) >= self.BATCH_ROWS:
+        self.pending += sum(len(f["bytes"]) for v in row["videos"] for f in v["video"])
+        if len(self.rows) >= self.BATCH_ROWS or self.pending * 4 >= self.budget:
             self._to_arrow()
             if self.buffered >= self.budget:
                 self.flush()
@@ -71,7 +74,7 @@ class Spill:
         if not self.rows:
             return
         batch = pa.RecordBatch.from_pylist(self.rows, schema=self.schema)
-        self.rows = []
+        self.rows, self.pending = [], 0
         buckets = pc.divide(batch.column(POS), self.rows_per_shard)     # integer division
         order = pc.sort_indices(buckets)
         batch, buckets = batch.take(order), buckets.take(order).to_numpy()
@@ -98,10 +101,16 @@ class Spill:
         return pa.concat_tables(tables) if tables else self.schema.empty_table()
 
 
+def _row(r: dict[str, Any], video: dict[str, Any] | None, think: bool, folder: str) -> dict[str, Any]:
+    try:
+        return {**schemas.training_row(r, video, think=think, index=r[POS]), POS: r[POS]}
+    except ValueError as err:
+        raise MixDataError(f"{folder}: {err}") from None
+
+
 def _frameless_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
     for r in rows.filter(~pl.col("_framed")).iter_rows(named=True):
-        out = schemas.training_row(r, [], [], 0.0, think=think, index=r[POS])
-        yield {**out, "videos": [], POS: r[POS]}
+        yield _row(r, None, think, r["_folder"])
 
 
 def _video_slices(folder: str, wanted: Container[str]) -> Iterator[list[dict[str, Any]]]:
@@ -115,7 +124,7 @@ def _video_slices(folder: str, wanted: Container[str]) -> Iterator[list[dict[str
             at += n
         return out
 
-    columns = ["video_key", "timestamps", "sampled_fps", "frames"]
+    columns = ["video_key", "timestamps", "sampled_fps", "frame_width", "frame_height", "frames", "frame_crc32"]
     for batch in Ingested(folder).batches("videos", columns, rows=VIDEO_SLICE, row_groups=groups):
         keys = batch.column("video_key").to_pylist()
         if any(k in wanted for k in keys):
@@ -137,14 +146,12 @@ def _framed_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
                     videos.append(v)
             samples = iter(part[[i for at, n in spans_of for i in range(at, at + n)]].to_dicts())
             for video, (_, n) in zip(videos, spans_of):
-                frames, ts = video["frames"] or [], video["timestamps"] or []
-                if not frames or len(frames) != len(ts):
-                    key = video["video_key"]
-                    raise MixDataError(f"{folder}: video {key} has {len(frames)} frames and {len(ts)} timestamps")
+                try:
+                    entry = schemas.video_entry(video)      # every frame checked against its CRC-32
+                except schemas.FrameError as err:
+                    raise MixDataError(f"{folder}: video {video['video_key']}: {err} (run `vrft validate` on it)") from None
                 for _ in range(n):
-                    r = next(samples)
-                    out = schemas.training_row(r, frames, ts, video["sampled_fps"], think=think, index=r[POS])
-                    yield {**out, POS: r[POS]}
+                    yield _row(next(samples), entry, think, folder)
         if where:
             raise MixDataError(f"{folder}: {len(where)} videos vanished from videos/ while mixing, e.g. {next(iter(where))}")
 

@@ -99,15 +99,17 @@ class Source:
                 raise ConfigError(f"{t!r} is not a declared task; known: {', '.join(known)}", "task")
 
     def found(self) -> tuple[str, ...]:
-        """The ingestion folders (with samples/) the path names; none when nothing matches."""
-        found = sorted(p for p in glob.glob(self.path) if os.path.isdir(os.path.join(p, "samples")))
+        """The ingestion folders (with samples/ or manifest.json: a table without rows has no files) the
+        path names; none when nothing matches."""
+        found = sorted(p for p in glob.glob(self.path)
+                       if os.path.isdir(os.path.join(p, "samples")) or os.path.isfile(os.path.join(p, "manifest.json")))
         return tuple(os.path.normpath(p) for p in found)
 
     def folders(self) -> tuple[str, ...]:
         """The ingestion folders the path names; refused when none."""
         found = self.found()
         if not found:
-            raise RecipeError(f"source {self.name}: no ingestion folder (with samples/) matches {self.path}")
+            raise RecipeError(f"source {self.name}: no ingestion folder (with samples/ or manifest.json) matches {self.path}")
         return found
 
 
@@ -149,7 +151,7 @@ class Recipe:
         missing += [f"{s.name} ({s.path}, evaluation)" for s in self.evaluation if not s.found()]
         if missing:
             raise RecipeError(
-                f"no ingestion folder (with samples/) for {len(missing)} of the recipe's sources: "
+                f"no ingestion folder (with samples/ or manifest.json) for {len(missing)} of the recipe's sources: "
                 f"{'; '.join(missing)}. Ingest them first (the recipe's header lists the commands), "
                 "or pass --root with the folder that holds them"
             )

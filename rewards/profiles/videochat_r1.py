@@ -203,43 +203,53 @@ _FAST_TRACK = re.compile(rf"[ \t]*\[(?:[ \t]*{_FAST_BOX}[ \t]*,){{7}}[ \t]*{_FAS
 _FAST_TOKEN = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)")
 
 
-_INNERMOST = re.compile(r"[\[({][^\[\](){}]*[\])}]")
+# Python's tokenizer refuses more than this many brackets open at once ("too many nested parentheses"), so
+# ast.literal_eval fails on any text nested deeper: no parser needs to see it.
+LITERAL_MAX_DEPTH = 200
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)
+_BRACKET_STEP[list(b"[({")] = 1
+_BRACKET_STEP[list(b"])}")] = -1
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[c for c in range(128) if chr(c).isspace()]] = True
 
 
 def _not_eight_elements(s: str) -> bool:
     """True when `s` surely is not a Python list of 8 items, decided without Python's parser (which
-    costs seconds on a megabyte). Only for text without quotes or comments, where brackets cannot
-    hide inside strings: inner bracket groups are collapsed until the outer list alone is left, and
-    its items are its commas plus one (a trailing comma allowed). False means: ask the parser."""
+    costs seconds on a megabyte), in one pass: only for text without quotes or comments, where brackets
+    cannot hide inside strings. Nested deeper than Python's parser allows, it is no literal at all;
+    otherwise the outer list's items are the commas at depth 1 plus one (a trailing comma allowed).
+    False means: ask the parser."""
     t = s.strip(" \t")
     if not (t.startswith("[") and t.endswith("]")) or any(q in t for q in "'\"#"):
         return False
-    inner = t[1:-1]
-    while True:
-        reduced = _INNERMOST.sub("0", inner)
-        if reduced == inner:
-            break
-        inner = reduced
-    if any(c in inner for c in "[](){}"):
-        return False  # unbalanced: let the parser say so
-    items = inner.split(",")
-    if items and not items[-1].strip():
-        items = items[:-1]  # a trailing comma
-    return len(items) != 8 and all(x.strip() for x in items)
+    code = np.frombuffer(t.encode("utf-8"), dtype=np.uint8)  # brackets, commas and blanks are ASCII
+    depth = np.cumsum(_BRACKET_STEP[code], dtype=np.int64)  # [n] depth after each byte
+    if depth.max() > LITERAL_MAX_DEPTH:
+        return True
+    if depth[-1] != 0 or depth[:-1].min() < 1:
+        return False  # unbalanced, or the outer list closes early: let the parser say so
+    separators = np.flatnonzero((code == ord(",")) & (depth == 1))
+    bounds = np.concatenate(([0], separators, [len(code) - 1]))  # the outer brackets and the top-level commas
+    filled = np.concatenate(([0], np.cumsum(~_BLANK[code])))  # non-blank bytes before each position
+    sizes = filled[bounds[1:]] - filled[bounds[:-1] + 1]  # non-blank bytes inside each item
+    if len(sizes) and sizes[-1] == 0:
+        sizes = sizes[:-1]  # a trailing comma (or an empty list)
+    return len(sizes) != 8 and bool((sizes > 0).all())
 
 
 def parse_track(answer: str) -> list[list[Any]] | None:
     """The reference's is_valid_list_of_lists + ast.literal_eval: a list of 8 lists of length 4
-    (values unchecked). Plain numeric answers skip the Python parser; anything else goes to it."""
+    (values unchecked). Plain numeric answers skip the Python parser; text that surely is no such
+    list (or nests deeper than the parser allows) never reaches it; anything else goes to it."""
     s = answer.replace("\n", "")
-    if _not_eight_elements(s):
-        return None
     if _FAST_TRACK.fullmatch(s):
         try:
             vals = [float(t) if "." in t else int(t) for t in _FAST_TOKEN.findall(s)]
             return [vals[i : i + 4] for i in range(0, 32, 4)]
         except ValueError:
             pass  # an integer too long for int(): the literal parser below decides
+    elif _not_eight_elements(s):
+        return None
     try:
         data = ast.literal_eval(s)
     except Exception:

@@ -52,14 +52,26 @@ def test_train_refuses_bad_input_in_one_line(tmp_path, tiny_model_dir, shards):
         cli("train", str(tmp_path / "missing.yaml"))
     with pytest.raises(UserError, match="unknown key 'loss.bta'"):
         cli("train", str(config), "loss.bta=1")
-    with pytest.raises(UserError, match="model.path .*no model there"):
+    with pytest.raises(UserError, match="model.path .*not a model folder"):
         cli("train", str(config), f"model.path={tmp_path}")
+    with pytest.raises(UserError, match="model.path runs/none: no such folder .*hub:ORG/NAME"):
+        cli("train", str(config), "model.path=runs/none")  # a relative path of two parts is not taken for a hub id
     with pytest.raises(UserError, match="data.shards: no training shards"):
         cli("train", str(config), f"data.shards={tmp_path / 'none'}")
     with pytest.raises(UserError, match="--resume: no checkpoint"):
         cli("train", str(config), f"run.out={tmp_path / 'run'}", "--resume")
     with pytest.raises(UserError, match="not a complete checkpoint"):
         cli("train", str(config), "--resume-from", str(tmp_path))
+    # a frame changed on disk after the mix: the run stops on that row, named (train/data.py)
+    from train.synthetic_training_shards import toy_row, write_shard
+
+    row = toy_row(0)
+    frame = row["videos"][0]["video"][1]
+    row["videos"][0]["video"][1] = {**frame, "bytes": frame["bytes"][:-16] + bytes(16)}
+    write_shard(tmp_path / "bad" / "part-00000.parquet", [row, toy_row(1)])
+    with pytest.raises(UserError, match=r"part-00000.parquet row 0 \(sample toy-00000\): frames \[1\] of 4"):
+        cli("train", str(config), f"data.shards={tmp_path / 'bad'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
+            "run.progress=false")
 
 
 def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_dir, shards, capsys):
@@ -75,6 +87,11 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
     assert main(["train", config, *common, "run.steps=2"]) == 0
     out = capsys.readouterr().out
     assert "trained 2 steps" in out and "final" in out
+    # a second run into the same run.out, and a resume with a changed setting, are refused before any work
+    assert main(["train", config, *common, "run.steps=2"]) == 2
+    assert "already holds a run; continue it with --resume" in capsys.readouterr().err
+    assert main(["train", config, *common, "run.steps=3", "optim.lr=0.5", "--resume"]) == 2
+    assert "optim.lr 0.001 -> 0.5" in capsys.readouterr().err
     assert main(["train", config, *common, "run.steps=3", "--resume"]) == 0
     assert "trained 3 steps (resumed from" in capsys.readouterr().out
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vrft.options import number
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -15,9 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate again, and write one HTML report (reward curves, dataset plots, sample contact sheets, metrics).",
     )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="where everything goes (default: runs/demo)")
-    p.add_argument("--videos", type=int, default=12, help="videos to generate (4 samples each; default 12)")
-    p.add_argument("--steps", type=int, default=8, help="GRPO steps (default 8)")
-    p.add_argument("--warm-steps", type=int, default=240, help="supervised warm-start steps (default 240)")
+    p.add_argument("--videos", type=number(int, min=1), default=12, help="videos to generate (4 samples each; default 12)")
+    p.add_argument("--steps", type=number(int, min=1), default=8, help="GRPO steps (default 8)")
+    p.add_argument("--warm-steps", type=number(int, min=0), default=240, help="supervised warm-start steps (default 240)")
     p.set_defaults(func=run)
 
 

@@ -6,11 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from rewards import get_profile
+from rewards import get_profile, profile_names
 from train.eval_items import read_items
 from train.eval_report import METRICS_JSON, METRICS_MD, report_table, score_predictions, write_metrics
 from train.predict import BASELINES, PREDICTIONS, baseline_predictions, load_predictions, predict_model
 from vrft.errors import UserError
+from vrft.options import number
 from vrft.table import print_table
 
 
@@ -23,18 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "overlap and success rate at 0.5/0.7, the share of unparseable answers, and the trivial floors computed "
         "on the same data. Writes OUT/predictions.jsonl (resumable), OUT/metrics.json and OUT/metrics.md.",
     )
-    p.add_argument("--model", type=Path, help="a save_pretrained folder (vrft tiny-model, vrft train output)")
+    p.add_argument("--model", type=Path, help="a save_pretrained folder, such as vrft train's RUN/final or "
+                   "vrft tiny-model's (default: none; give this or --baseline)")
     p.add_argument("--data", type=Path, required=True,
                    help="evaluation shards (vrft mix output), or an ingestion folder for --baseline")
     p.add_argument("--out", type=Path, required=True, help="folder for predictions and metrics")
-    p.add_argument("--profile", default="default", help="answer reading and metric convention: default | videochat-r1 "
-                   "(videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
+    p.add_argument("--profile", default="default",
+                   help=f"answer reading and metric convention: {', '.join(profile_names())} (default: default; "
+                   "videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
     p.add_argument("--baseline", choices=BASELINES,
-                   help="evaluate a trivial predictor instead of a model (no --model needed)")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-new-tokens", type=int, default=None,
-                   help="completion length; default: the one the model was trained with (vrft train writes it "
-                   "beside the model), else 1024")
+                   help="evaluate a trivial predictor instead of a model (default: none; no --model needed)")
+    p.add_argument("--batch-size", type=number(int, min=1), default=4, metavar="N",
+                   help="prompts generated together (default 4; memory, not results)")
+    p.add_argument("--max-new-tokens", type=number(int, min=1), default=None, metavar="N",
+                   help="longest answer generated, in tokens (default: the length the model was trained with, "
+                   "which vrft train writes beside the model; else 1024)")
     p.set_defaults(func=run)
 
 
@@ -53,7 +57,17 @@ def run(args: argparse.Namespace) -> int:
         items = read_items(args.data)
     except FileNotFoundError as err:
         raise UserError(str(err)) from None
-    args.out.mkdir(parents=True, exist_ok=True)
+    from pipelines.outputs import FolderRefused, check_apart, locked
+
+    try:
+        check_apart(str(args.out), {"--data": str(args.data), "--model": str(args.model) if args.model else None})
+        with locked(str(args.out), "eval"):
+            return _evaluate(args, items)
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
+
+
+def _evaluate(args: argparse.Namespace, items: list) -> int:
     if args.baseline:
         completions = baseline_predictions(items, args.baseline)
         if not completions:
@@ -62,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if (args.data / "samples").is_dir():
             raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
-        completions = _generate(args, len(items))
+        completions = _generate(args, len(items))  # a corrupted row stops it, named (train.data.ShardDataError)
         title = f"{args.model} on {args.data}"
     report = score_predictions(items, completions, args.profile)
     write_metrics(report, args.out, title)
