@@ -206,11 +206,12 @@ def test_frames_override_for_every_source_is_recorded(root, tmp_path):
     assert [s["frames"] for s in m["recipe_given"]["sources"]] == ["optional", "optional"]
 
 
-def test_every_missing_source_is_named_at_once(root):
+def test_every_missing_source_is_named_at_once(root, tmp_path):
     recipe = _recipe(root, sources=[{"path": "qa_train"}, {"name": "a", "path": "gone_a"}, {"name": "b", "path": "gone_b"}],
                      evaluation=[{"name": "c", "path": "gone_c"}, {"path": "grounding_test"}])
     with pytest.raises(RecipeError) as err:
-        select(recipe)
+        run_mix(recipe, str(tmp_path / "mix"))
+    assert not (tmp_path / "mix").exists()   # refused before the output folder is touched
     msg = str(err.value)
     assert "for 3 of the recipe's sources" in msg and "\n" not in msg
     assert all(f"{n} ({root / ('gone_' + n)}" in msg for n in "abc") and "evaluation" in msg and "qa_train" not in msg
