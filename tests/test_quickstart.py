@@ -59,6 +59,11 @@ def test_the_readme_quickstart_is_the_script():
     script = script_commands()
     assert len(script) == 14 and script[0].startswith("vrft ingest charades-sta")
     assert readme_quickstart_commands() == script
+    # how to watch the run (issue 13 #3): TensorBoard on the run.out that the training command writes
+    (train,) = [c for c in script if " vrft train " in c]
+    run_out = train.split("run.out=")[1].split()[0]
+    assert f"tensorboard --logdir {run_out}" in readme_section("Quickstart")
+    assert "tensorboard --logdir RUN_OUT" in readme_section("Training")
 
 
 # ---- the script, run labels-only --------------------------------------------------------------------

@@ -25,11 +25,13 @@ def vrft(*args: str, **kw) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    """An ingestion folder of every task, one tracking and one grounding query made tricky."""
+    """An ingestion folder of every task, one tracking and one grounding query made tricky, one too long
+    for a line."""
     videos = synthetic.make_videos(6, n_frames=4, seed=1)
     samples = synthetic.make_samples(videos, 40, seed=1)
     samples[0]["query"] = TRICKY
     samples[3]["query"] = "red ball"
+    samples[5]["query"] = " ".join(["the person opens the door and walks to the window"] * 3)   # cut at 60
     return synthetic.write_ingested(str(tmp_path_factory.mktemp("listed") / "ingested"), samples, videos), samples
 
 
