@@ -4,14 +4,18 @@ A component reads the content of its tag into a valid prediction (`parse`, None 
 not a valid answer of its label type), writes a prediction back as answer text (`render`, its inverse),
 gives the truth as a prediction (`expected`), scores a prediction against the truth in [0, 1]
 (`score`), evaluates a list of predictions (`metrics`, defined as the benchmark that uses the label
-type defines them), and proposes the trivial floors every evaluation prints beside a model's numbers:
-a trivial prediction (`floor`: whole video, copy of the first box) scored by the same metrics, and
-floors that follow from the truths alone (`prior_floors`: chance, the most frequent answer).
+type defines them), proposes the trivial floors every evaluation prints beside a model's numbers (a
+trivial prediction, `floor`: whole video, copy of the first box, scored by the same metrics; and floors
+that follow from the truths alone, `prior_floors`: chance, the most frequent answer), and makes a
+well-formed guess that carries no information about the answer (`guess`: drawn at random, or fixed),
+which teaches a model the answer contract without teaching it the answers
+(`rewards.answers.guess_answer`, the demo's warm start).
 All functions are pure and total: any string in, a number or None out, never an exception.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -39,6 +43,8 @@ class Component:
     score_many: Callable[[Sequence[Prediction], Sequence[Truth], AnswerPart], list[float]] | None = None
     # What the numbers `metrics` returns are in; the built-in components all report percent (0-100).
     metric_unit: str = "%"
+    # A valid prediction that uses only what the prompt states (duration, options, frame count), never the answer.
+    guess: Callable[[Truth, AnswerPart, random.Random], Prediction] | None = None
 
     def scores(self, preds: Sequence[Prediction], truths: Sequence[Truth], part: AnswerPart) -> list[float]:
         if self.score_many is not None:

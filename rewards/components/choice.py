@@ -55,5 +55,6 @@ def prior_floors(truths: Sequence[Truth], part: AnswerPart) -> dict[str, dict[st
 
 CHOICE = register_component(
     Component("choice", parse, option_letter, lambda truth, part: truth["answer_index"], score, metrics,
-              prior_floors=prior_floors)
+              prior_floors=prior_floors,
+              guess=lambda truth, part, rng: rng.randrange(len(truth["choices"])))  # a letter, uniformly
 )
