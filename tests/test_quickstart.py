@@ -228,19 +228,20 @@ def whole_video_miou(spans: list[list[tuple[float, float]]], durations: list[flo
     the contract, times with 2 decimals, and read back as the videochat-r1 profile reads a glue list (as
     written, not clipped to the video, like the reference): it predicts [0, p], p the duration rounded to
     2 decimals (NExT-GQA's real durations, frames over fps, have more). The IoU is the truth's (merged)
-    time inside [0, p] over p plus its time after p."""
+    time inside [0, p] over p plus its time before 0 and after p (published spans may start below 0)."""
     ious = []
     for truth, d in zip(spans, durations):
         p = float(f"{d:.2f}")
-        inside = after = 0.0
-        end = -1.0
+        inside = before = after = 0.0
+        end = float("-inf")
         for s, e in sorted(truth):
             s = max(s, end)
             if e > s:
-                inside += max(0.0, min(e, p) - s)
+                inside += max(0.0, min(e, p) - max(s, 0.0))
+                before += max(0.0, min(e, 0.0) - s)
                 after += max(0.0, e - max(s, p))
             end = max(end, e)
-        ious.append(inside / (p + after))
+        ious.append(inside / (p + before + after))
     return 100 * sum(ious) / len(ious)
 
 
