@@ -106,11 +106,12 @@ def completion_mask(completions: torch.Tensor, eos: Sequence[int]) -> tuple[torc
 @torch.no_grad()
 def generate(
     model, processor, prompts: list[PromptInputs], gen_config, device: torch.device,
-    pixels: list[torch.Tensor] | None = None,
+    pixels: list[torch.Tensor] | None = None, logits_processor: Sequence | None = None,
 ) -> Rollout:
     """Sample G completions for each of P prompts (left padding, the video tensors on every call, the
     convention's rope positions, which `generate` extends by one per new token).
-    `pixels`: the prompts' `device_pixels` on `device`, made here when not given."""
+    `pixels`: the prompts' `device_pixels` on `device`, made here when not given. `logits_processor`:
+    extra processors for `model.generate` (`vrft label` draws each row from its own seeded stream)."""
     G = gen_config.num_return_sequences
     pixels = device_pixels(prompts, device) if pixels is None else pixels
     batch = collate_prompts(prompts, processor.tokenizer.pad_token_id, pixels)
@@ -118,7 +119,8 @@ def generate(
     positions = rope_positions(batch["mm_token_type_ids"], batch["attention_mask"], model.config,
                                batch["video_grid_thw"], batch["second_per_grid_ts"])
     ready_to_generate(model, device)
-    sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config)  # [B, Lp + Lc]
+    extra = {"logits_processor": list(logits_processor)} if logits_processor else {}
+    sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config, **extra)  # [B, Lp + Lc]
     width = batch["input_ids"].shape[1]
     completions = sequences[:, width:]                                          # [B, Lc]
     mask, truncated = completion_mask(completions, eos_ids(model))
