@@ -52,6 +52,7 @@ def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]],
         "sources": [{**asdict(s), "realised_share": shares[s.name]} for s in sel.stats],
         "tasks": {t: {"rows": n, "share": n / total} for t, n in sorted(by_task.items())},
         "leaked_videos_allowed": sel.leaked_videos,
+        "labels": sel.labels,
         "shards": shards,
         "estimate": asdict(estimate) if estimate else None,     # made before mixing (budget.py)
         "bytes": sum(s["bytes"] for s in shards),
