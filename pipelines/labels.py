@@ -11,8 +11,8 @@
       manifest.json                             written last: its presence marks a finished run
 
 A unit is a row group of a training shard or of an ingestion folder's videos/; its part files appear
-(atomically) when all its samples are labelled, then its record. Parts hold no rows never: a unit whose
-samples were all skipped has its record alone.
+(atomically) when all its samples are labelled, then its record. No part file is written without rows: a
+unit whose samples were all skipped has its record alone.
 """
 
 from __future__ import annotations

@@ -167,19 +167,20 @@ def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str]
             kept = output.prepare(out, identity, overwrite, resume)
             finished = output.done_units(out, len(work.units))
             todo = [u for u in work.units if u.index not in finished]
+            before = output.labelled(out)
             p = new_pipeline(options)
             build(p, todo, len(work.units), settings, out)
             t1 = time.perf_counter()
             if todo:
                 p.run().wait_until_finish()
             t2 = time.perf_counter()
-            labelled = sum(len(u.samples) for u in todo)
             planned_counts = {"samples": work.samples, "units": len(work.units), "skipped": work.skipped}
             manifest = output.build_manifest(out, planned_counts, asdict(settings), {
                 "data": data, "kind": work.kind, "runner": runner_name, "resumed_units": kept,
-                "timings": {"plan_build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
-                            "completions_per_s": round(labelled * settings.group_size / max(t2 - t1, 1e-9), 2)},
+                "timings": {"plan_build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3)},
             })
+            now = manifest["samples"]["labelled"] - before
+            manifest["timings"]["completions_per_s"] = round(now * settings.group_size / max(t2 - t1, 1e-9), 2)
             output.write_manifest(out, manifest)
     except IngestError as err:
         raise UserError(str(err)) from None

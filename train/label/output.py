@@ -83,6 +83,11 @@ def _records(out: str) -> Iterator[dict[str, Any]]:
         yield storage.read_json(path)
 
 
+def labelled(out: str) -> int:
+    """Samples labelled so far (by the finished units)."""
+    return sum(r["labelled"] for r in _records(out))
+
+
 def build_manifest(out: str, planned: dict[str, Any], settings: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """Counts and per-task summaries from the written parts and records (`planned`: the plan's counts and
     its skips by reason)."""
@@ -90,9 +95,9 @@ def build_manifest(out: str, planned: dict[str, Any], settings: dict[str, Any], 
 
     skipped: Counter[str] = Counter({k: len(v) for k, v in planned["skipped"].items()})
     examples: dict[str, list[str]] = {k: v[:SKIPS_SHOWN] for k, v in planned["skipped"].items()}
-    labelled = 0
+    done = 0
     for record in _records(out):
-        labelled += record["labelled"]
+        done += record["labelled"]
         for sid, reason, detail in record["skipped"]:
             skipped[reason] += 1
             shown = examples.setdefault(reason, [])
@@ -111,7 +116,7 @@ def build_manifest(out: str, planned: dict[str, Any], settings: dict[str, Any], 
         }
     return {
         "samples": {"in": planned["samples"] + sum(len(v) for v in planned["skipped"].values()),
-                    "labelled": labelled, "skipped": sum(skipped.values())},
+                    "labelled": done, "skipped": sum(skipped.values())},
         "skipped_by_reason": dict(sorted(skipped.items())),
         "skipped_examples": dict(sorted(examples.items())),
         "units": planned["units"],
