@@ -20,6 +20,7 @@ from pipelines import storage
 from schemas.errors import UserError
 
 MAX_ROW_GROUP_BYTES = 100 * 2**20
+ROWS_PER_GROUP = 1 << 17     # label tables written from Arrow: rows per row group
 
 
 def leaf_paths(field: pa.Field, prefix: str = "") -> list[str]:
@@ -78,9 +79,10 @@ class ParquetFileWriter:
         self.media_columns = tuple(media_columns)
         self._file = storage.AtomicFile(self.path)
         try:
-            self._writer = pq.ParquetWriter(
-                self._file.file, self.schema, **writer_options(schema, media_columns, media_statistics)
-            )
+            with storage.environment_errors(self.path):
+                self._writer = pq.ParquetWriter(
+                    self._file.file, self.schema, **writer_options(schema, media_columns, media_statistics)
+                )
         except BaseException:
             self._file.discard()
             raise
@@ -110,13 +112,15 @@ class ParquetFileWriter:
     def write_table(self, table: pa.Table, row_group_size: int | None = None) -> None:
         """Rows already in Arrow form (in this file's schema), as row groups of `row_group_size`."""
         self.flush()
-        self._writer.write_table(table, row_group_size=row_group_size)
+        with storage.environment_errors(self.path):
+            self._writer.write_table(table, row_group_size=row_group_size)
         self.rows += table.num_rows
 
     def flush(self) -> None:
         if self._buffer:
             table = pa.Table.from_pylist(self._buffer, schema=self.schema)
-            self._writer.write_table(table, row_group_size=len(self._buffer))
+            with storage.environment_errors(self.path):
+                self._writer.write_table(table, row_group_size=len(self._buffer))
             self.rows += len(self._buffer)
             self._buffer, self._buffered = [], 0
 
@@ -127,7 +131,8 @@ class ParquetFileWriter:
     def close(self) -> str:
         """Finish the file and publish it; returns its path."""
         self.flush()
-        self._writer.close()
+        with storage.environment_errors(self.path):
+            self._writer.close()
         return self._file.commit()
 
     def abort(self) -> None:
@@ -149,6 +154,13 @@ def write_rows(
     with ParquetFileWriter(path, schema, media_columns, metadata, **options) as writer:
         for row in rows:
             writer.write(row)
+    return writer.rows
+
+
+def write_table(path: str, table: pa.Table, media_columns: Sequence[str] = (), **options: Any) -> int:
+    """Write an Arrow table to `path` atomically, in row groups of at most `ROWS_PER_GROUP` rows."""
+    with ParquetFileWriter(path, table.schema, media_columns, **options) as writer:
+        writer.write_table(table, row_group_size=ROWS_PER_GROUP)
     return writer.rows
 
 

@@ -9,6 +9,10 @@ and renamed into place when complete, so a killed process never leaves a visible
 reader never sees half of one. An object store publishes an object only when its upload completes, so
 remote files are written in place. Temporary names all come from `temp_name`; `is_temp` recognises them
 (a resumed run deletes the leftovers of a killed one).
+
+Writes raise a full disk, a read-only or failing filesystem or a missing permission as an
+`EnvironmentFailure` (`pipelines.environment`, named here too): the machine, not the data. `inside`
+confines a path to a root after resolving symlinks (media paths named by annotation files).
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import glob as _glob
+import hashlib
 import io
 import json
 import os
+import posixpath
 import shutil
 import tempfile
 import uuid
 from typing import IO, Any, Callable, Iterator
 
+from pipelines.environment import (  # noqa: F401  (the storage layer's failures, named through it)
+    ENVIRONMENT_ERRNOS, EnvironmentFailure, environment_errors, environment_failure, is_environment,
+)
+
 TEMP_MARK = ".tmp-"
-
-
 def is_remote(path: str) -> bool:
     """True for a URL (`scheme://...`), False for a local path."""
     return "://" in str(path)
@@ -111,6 +119,15 @@ def path_or_file(path: str) -> str | IO[bytes]:
     return path if not is_remote(path) else open_read(path)
 
 
+def sha256(path: str) -> str:
+    """The file's content digest, streamed a MiB at a time."""
+    h = hashlib.sha256()
+    with open_read(path) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def read_bytes(path: str) -> bytes:
     with open_read(path) as f:
         return f.read()
@@ -151,6 +168,25 @@ def listdir(path: str) -> list[str]:
     return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(inner, detail=False))
 
 
+def inside(root: str, path: str) -> bool:
+    """True when `path` is `root` or below it once `..` and, locally, symlinks are resolved (a media
+    path from an annotation file must not reach outside the folder it is declared relative to)."""
+    if is_remote(root) != is_remote(path):
+        return False
+    if not is_remote(root):
+        real_root, real = os.path.realpath(root), os.path.realpath(path)
+        return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+    (s1, r), (s2, p) = str(root).split("://", 1), str(path).split("://", 1)
+    r, p = posixpath.normpath("/" + r), posixpath.normpath("/" + p)
+    return s1 == s2 and (p == r or p.startswith(r.rstrip("/") + "/"))
+
+
+def escapes(relative: str) -> bool:
+    """True for a relative path that climbs above its starting folder (`../x`, `a/../../x`)."""
+    norm = posixpath.normpath(str(relative).replace("\\", "/"))
+    return norm == ".." or norm.startswith("../")
+
+
 def matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
@@ -175,7 +211,8 @@ def local_copy(path: str) -> Iterator[str]:
 
 def makedirs(path: str) -> None:
     if not is_remote(path):
-        os.makedirs(path, exist_ok=True)
+        with environment_errors(path):
+            os.makedirs(path, exist_ok=True)
         return
     fs, inner = _fs(path)
     fs.makedirs(inner, exist_ok=True)
@@ -233,13 +270,15 @@ class AtomicFile:
         else:
             self._remote = None
             self.tmp = temp_name(self.path)
-            self.file = open(self.tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {}))
+            with environment_errors(self.path):
+                self.file = open(self.tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {}))
 
     def commit(self) -> str:
         if self._remote is None:
-            self.file.flush()
-            self.file.close()
-            os.replace(self.tmp, self.path)
+            with environment_errors(self.path):
+                self.file.flush()
+                self.file.close()
+                os.replace(self.tmp, self.path)
         else:
             self.file.close()  # the upload completes: the object appears whole
         return self.path
@@ -267,7 +306,8 @@ def atomic_open(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
     block finishes without an exception (nothing is left behind otherwise)."""
     out = AtomicFile(path, mode)
     try:
-        yield out.file
+        with environment_errors(path):
+            yield out.file
         out.commit()
     except BaseException:
         out.discard()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -69,7 +70,8 @@ def real_ingested(real_data, tmp_path_factory):
             if name == "charades_clip":
                 src = tmp_path_factory.mktemp("clip_src")
                 (src / "videos").mkdir()
-                (src / "videos" / "93REJ.mp4").symlink_to(real_data / "videos/univtg/charades.mp4")
+                # a copy: a symlink inside --videos that leads outside it is refused (video_outside_root)
+                shutil.copyfile(real_data / "videos/univtg/charades.mp4", src / "videos" / "93REJ.mp4")
                 (src / "charades_sta_train.txt").write_text("93REJ 3.4 10.5##person drinking from a cup.\n")
                 cfg = IngestConfig("charades-sta", SourceOptions((str(src / "charades_sta_train.txt"),), videos=str(src / "videos")),
                                    str(out), frames=True)

@@ -23,9 +23,12 @@ GROUNDING = {"task": "temporal_grounding", "video_key": " AO8RW ", "query": "a p
 
 
 def expected_id(rec: RawRecord) -> str:
-    """The sample id by its definition: sha256 of dataset, file, key and the record as JSON, 20 hex digits."""
-    raw = json.dumps({"record": rec.raw, "joined": rec.context}, sort_keys=True, ensure_ascii=False)
-    key = "\x1f".join((rec.dataset, rec.source_file, rec.source_key, raw))
+    """GROUNDING's sample id by its definition: sha256 of the dataset and its content columns as sorted
+    JSON (numbers as floats, texts tidied; no file, position or duration), 20 hex digits."""
+    content = {"task": "temporal_grounding", "video_key": "AO8RW", "query": "a person opens a door.",
+               "span": {"start": 0.0, "end": 6.9}, "spans": None, "choices": None, "answer_index": None,
+               "boxes": None}
+    key = "\x1f".join((rec.dataset, json.dumps(content, sort_keys=True, ensure_ascii=False)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
@@ -33,13 +36,13 @@ def expected_id(rec: RawRecord) -> str:
 def hashes(monkeypatch):
     """Counts how often a record is hashed into a sample id."""
     calls = []
-    real = pipelines.normalize.sample_id
+    real = pipelines.normalize.content_id
 
-    def counted(rec):
-        calls.append(rec.source_key)
-        return real(rec)
+    def counted(dataset, draft):
+        calls.append(draft.get("video_key"))
+        return real(dataset, draft)
 
-    monkeypatch.setattr(pipelines.normalize, "sample_id", counted)
+    monkeypatch.setattr(pipelines.normalize, "content_id", counted)
     return calls
 
 
@@ -61,7 +64,7 @@ def test_an_item_knows_its_id_key_and_frames_from_the_draft():
 
 def test_rejects_carry_the_id_computed_once(hashes):
     item = Item.of(REC, GROUNDING)
-    assert hashes == ["line 7"]
+    assert hashes == [" AO8RW "]
     rows = [item.reject("video_missing", "no file"), item.reject("frame_plan_conflict")]
     for row in rows:
         assert row["sample_id"] == expected_id(REC) and row["video_key"] == "AO8RW"
@@ -70,9 +73,10 @@ def test_rejects_carry_the_id_computed_once(hashes):
     assert [r["reason"] for r in rows] == ["video_missing", "frame_plan_conflict"]
     # the normalize stage reuses the id too: a written row and a rejected one, no second hash
     (written,) = list(_NormalizeFn(RepairPolicy()).process(item))
-    (rejected,) = list(_NormalizeFn(RepairPolicy()).process(Item.of(REC, {**GROUNDING, "span": {"start": 9.0, "end": 2.0}})))
-    assert written["sample_id"] == expected_id(REC) and rejected.value["sample_id"] == expected_id(REC)
-    assert hashes == ["line 7", "line 7"]                  # one hash per item, none per stage
+    inverted = Item.of(REC, {**GROUNDING, "span": {"start": 9.0, "end": 2.0}})
+    (rejected,) = list(_NormalizeFn(RepairPolicy()).process(inverted))
+    assert written["sample_id"] == expected_id(REC) and rejected.value["sample_id"] == inverted.sample_id
+    assert hashes == [" AO8RW ", " AO8RW "]                # one hash per item, none per stage
 
 
 def test_every_stage_rejects_with_its_reason(tmp_path, monkeypatch):
@@ -83,8 +87,10 @@ def test_every_stage_rejects_with_its_reason(tmp_path, monkeypatch):
         def draft(self, rec):
             raise ZeroDivisionError("bug")
 
-    rec = RawRecord("jsonl", "x.jsonl", "line 1", {"line": "{oops"}, None, {"json_error": "Expecting value"})
-    assert tagged(_DraftFn("jsonl").process(rec)) == [("rejects", "json_malformed", expected_id(rec))]
+    rec = RawRecord("jsonl", "x.jsonl", "line 1", {"line": "{oops"}, None, {"reason": "json_malformed", "detail": "x"})
+    # a record that never became a draft: its id hashes the dataset and the record as found (no position)
+    raw_id = hashlib.sha256('jsonl\x1f{"line": "{oops"}'.encode()).hexdigest()[:20]
+    assert tagged(_DraftFn("jsonl").process(rec)) == [("rejects", "json_malformed", raw_id)]
     monkeypatch.setattr(transforms, "get_adapter", lambda name: Broken())
     (out,) = list(_DraftFn("charades-sta").process(REC))
     assert out.value["reason"] == "record_unreadable" and out.value["detail"] == "ZeroDivisionError: bug"

@@ -70,7 +70,7 @@ def test_a_huge_total_is_refused_before_any_row_is_drawn(folder, tmp_path, monke
     # the rows limit and the bytes limit, each alone
     with pytest.raises(TooLarge, match="1,000 rows is above the limit of 999"):
         select(_recipe(folder, total=1000), Budget(str(tmp_path), max_rows=999).check)
-    with pytest.raises(TooLarge, match=r"of shards is above the limit of 0\.0 GB"):
+    with pytest.raises(TooLarge, match=r"of shards is above the limit of 1\.0 MB"):
         select(_recipe(folder, total=1000), Budget(str(tmp_path), max_bytes=10**6).check)
 
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from pipelines import layout, storage
+from pipelines import layout, outputs, storage
 from schemas.errors import UserError
 from schemas.tables import TABLE_KEY
 from train.checkpoint import RUN_CONFIG, STATE, latest_checkpoint
@@ -50,6 +50,8 @@ def check_shards(spec: str) -> list[Path]:
         files = shard_files(spec)
     except FileNotFoundError as err:
         raise UserError(f"data.shards: {err}") from None
+    if Path(spec).is_dir():
+        check_mixture(Path(spec))
     frameless = 0
     for path in files:
         try:
@@ -68,6 +70,24 @@ def check_shards(spec: str) -> list[Path]:
             f"data.shards {spec}: {frameless} rows have no frames (labels-only shards); the trainer needs frames: "
             "ingest the videos without --no-frames, then mix with `frames: required` (the default) in the recipe")
     return files
+
+
+def check_mixture(folder: Path) -> None:
+    """Training shards from a finished `vrft mix`: its manifest is there and names exactly the shards found."""
+    manifest = folder / "manifest.json"
+    if (folder / "samples").is_dir():
+        raise UserError(f"data.shards {folder} is an ingestion folder; make training shards with `vrft mix` first")
+    if not manifest.is_file():
+        raise UserError(f"data.shards {folder} has no manifest.json: not a finished `vrft mix` output; mix it again")
+    try:
+        listed = {s["file"] for s in json.loads(manifest.read_text())["shards"]}
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{manifest} is not a vrft mixture manifest") from None
+    found = {p.name for p in folder.glob("part-*.parquet")}
+    if listed != found:
+        missing, extra = sorted(listed - found), sorted(found - listed)
+        raise UserError(f"data.shards {folder}: the shards differ from its manifest.json "
+                        f"(missing {missing or 'none'}, not listed {extra or 'none'}); mix it again")
 
 
 def _frameless(videos) -> int:
@@ -120,7 +140,7 @@ def check_run_folder(
     if out.exists() and not out.is_dir():
         raise UserError(f"run.out {out} exists and is not a folder")
     if not (resume or resume_from):
-        if out.is_dir() and any(p.name != RUN_CONFIG for p in out.iterdir()):  # a start that failed early is no run
+        if out.is_dir() and any(p.name not in (RUN_CONFIG, outputs.LOCK) for p in out.iterdir()):  # a start that failed early is no run
             raise UserError(f"run.out {out} already holds a run; continue it with --resume, or give another "
                             "run.out (or delete this one)")
         return None, []

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 import schemas
+from pipelines import storage
 from pipelines.parquet import write_rows
 
 QUERIES = (
@@ -62,9 +63,13 @@ def write_shard(path: str | Path, rows: list[dict[str, Any]], row_group_size: in
 
 
 def write_toy_shards(folder: str | Path, rows: int = 16, files: int = 2, **row_kw: Any) -> list[Path]:
-    """`rows` toy rows split over `files` Parquet shards in `folder`."""
+    """`rows` toy rows split over `files` Parquet shards in `folder`, with a manifest.json naming them as
+    `vrft mix` writes one (the trainer refuses a folder of shards without it)."""
     per = -(-rows // files)
-    return [
+    paths = [
         write_shard(Path(folder) / f"part-{k:05d}.parquet", [toy_row(i, **row_kw) for i in range(k * per, min(rows, (k + 1) * per))])
         for k in range(files)
     ]
+    shards = [{"file": p.name, "rows": min(rows, (k + 1) * per) - k * per} for k, p in enumerate(paths)]
+    storage.write_json(str(Path(folder) / "manifest.json"), {"recipe": "toy", "rows": rows, "shards": shards}, indent=1)
+    return paths

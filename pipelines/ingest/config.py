@@ -9,6 +9,11 @@ from pipelines.normalize import RepairPolicy
 from pipelines.sources.base import SourceOptions
 
 SPEED_ONLY = ("decode_workers", "image_threads")
+NOT_IDENTITY = ("out", "allow_large", *SPEED_ONLY)   # may change between a run and its --resume
+
+
+class IngestError(ValueError):
+    """The run cannot start as asked (a user mistake; the message says why and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class IngestConfig:
     # sequence read at a time. They change speed, never the output, so a --resume may change them.
     decode_workers: int | None = None
     image_threads: int | None = None
+    # Records whose video file is absent are rejected (`video_missing`, as always) but left out of the
+    # share of rejects that validation holds a run to: for a dataset whose videos are partly downloaded.
+    only_present_videos: bool = False
+    allow_large: bool = False                # go past the stated limits on input size (preflight)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -36,6 +45,6 @@ class IngestConfig:
     def identity(self) -> dict[str, Any]:
         """What must not change between a run and its --resume (where it writes and how fast are not)."""
         out = self.to_dict()
-        for name in ("out", *SPEED_ONLY):
+        for name in NOT_IDENTITY:
             out.pop(name)
         return out

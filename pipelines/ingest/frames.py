@@ -86,16 +86,29 @@ class DecodeVideoBatch(beam.DoFn):
             ((k, sorted(items, key=lambda it: (it.wanted_times is None, it.sample_id))) for k, items in videos),
             key=lambda kv: kv[0],
         )
+        try:
+            outputs = self._batch(batch, videos, n_batches)
+        except Exception as err:  # a bug that sinks the batch rejects its samples; a failing machine ends the run
+            if storage.is_environment(err):
+                raise
+            detail = f"{type(err).__name__}: {err}"
+            outputs = [beam.pvalue.TaggedOutput(REJECTS, item.reject("video_batch_failed", detail))
+                       for _, items in videos for item in items]
+        yield from outputs
+
+    def _batch(self, batch: int, videos: list[tuple[str, list[Item]]], n_batches: int) -> list[Any]:
+        """Every output of one batch: its part read back (--resume) or decoded and written."""
         path = layout.part_path(self.cfg.out, "videos", batch, n_batches)
         record = layout.batch_record(self.cfg.out, "videos", batch, n_batches)
         finished = read_finished(path, record)
         if finished and all(k in finished[0] or k in finished[1] for k, _ in videos):
-            facts, failed = finished
+            facts, done = finished
+            resumed: list[Any] = []
             for key, items in videos:
                 self.resumed.inc()
                 progress.bump("videos")
-                yield from emit(items, facts.get(key), failed.get(key))
-            return
+                resumed.extend(emit(items, facts.get(key), done.get(key)))
+            return resumed
         failed: dict[str, Failure] = {}
         outputs: list[Any] = []
         writer = ParquetFileWriter(path, schemas.videos_schema(), media_columns=("frames",))
@@ -120,7 +133,7 @@ class DecodeVideoBatch(beam.DoFn):
             writer.abort()
             storage.remove(path)
         storage.write_json(record, {"failed": {k: list(v) for k, v in failed.items()}}, sort_keys=True)
-        yield from outputs
+        return outputs
 
     def _decode(self, key: str, items: list[Item]) -> tuple[dict[str, Any] | None, Failure | None]:
         """The video's row, or (None, (reason, detail)); never raises for a bad video."""
@@ -133,6 +146,8 @@ class DecodeVideoBatch(beam.DoFn):
         except VideoError as err:
             return None, (err.reason, str(err))
         except Exception as err:  # a bug in the video stage must not sink the other videos
+            if storage.is_environment(err):
+                raise
             return None, ("video_stage_error", f"{type(err).__name__}: {err}")
         return {**row, "video_key": key}, None
 

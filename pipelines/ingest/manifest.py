@@ -1,7 +1,9 @@
 """manifest.json, counted from what was written (not from in-flight counters, which a worker crash loses).
 
 counts.input comes from the read stage's counter and must equal written + rejected: a gap means a
-record was lost somewhere, and the run fails loudly instead of writing a manifest that hides it.
+record was lost somewhere, and the run fails loudly instead of writing a manifest that hides it. With
+--only-present-videos, counts.video_absent says how many of the rejects are records whose video is not
+there (`video_missing`), which validation leaves out of the share of rejects.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pipelines import layout, storage
 from pipelines.ingest.frames import read_failures
 from pipelines.parquet import open_parquet
 
+ABSENT = "video_missing"
 PACKAGES = ("apache-beam", "pyarrow", "fsspec", "decord", "ffmpeg-python", "pillow", "numpy")
 
 
@@ -79,14 +82,17 @@ def build(out: str, input_count: int | None, options: dict[str, Any], timings: d
     written, rejected = counted["written"], counted["rejected"]
     if input_count is not None and input_count != written + rejected:
         raise RecordsLost(f"read {input_count} records but wrote {written} and rejected {rejected}")
+    counts = {
+        "input": written + rejected if input_count is None else input_count,
+        "written": written,
+        "repaired": counted["repaired"],
+        "rejected": rejected,
+    }
+    if options.get("only_present_videos"):  # asked for: validation leaves these out of the share of rejects
+        counts["video_absent"] = counted["rejected_by_reason"].get(ABSENT, 0)
     return {
         "schema_version": schemas.SCHEMA_VERSION,
-        "counts": {
-            "input": written + rejected if input_count is None else input_count,
-            "written": written,
-            "repaired": counted["repaired"],
-            "rejected": rejected,
-        },
+        "counts": counts,
         "repaired_by_reason": counted["repaired_by_reason"],
         "rejected_by_reason": counted["rejected_by_reason"],
         "videos": counted["videos"],

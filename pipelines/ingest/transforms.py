@@ -9,23 +9,23 @@ stage declares the types of its elements (Beam checks them when the graph is bui
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 import schemas
-from pipelines import layout
+from pipelines import layout, storage
 from pipelines.ingest import progress
 from pipelines.ingest.config import IngestConfig
-from pipelines.ingest.frames import Batch, DecodeVideoBatch, VideoSamples, batch_count
+from pipelines.ingest.frames import DecodeVideoBatch, VideoSamples, batch_count
 from pipelines.ingest.item import Item, VideoFacts
 from pipelines.ingest.rejects import REJECTS, reject_row
-from pipelines.normalize import RepairPolicy, normalize, sample_id
-from pipelines.parquet import write_rows
+from pipelines.normalize import RepairPolicy, normalize, record_id
 from pipelines.sources import get_adapter
 from pipelines.sources.base import RawRecord, Rejected, SourceOptions
 from pipelines.video.errors import VideoError
+from pipelines.video.media import ImageSequence
 from pipelines.video.process import media_duration
 
 RECORDS_READ = "records_read"
@@ -61,19 +61,24 @@ class _ReadFn(beam.DoFn):
 
 
 class ReadRecords(beam.PTransform):
-    """The raw records of the dataset's files (read on one worker, then spread over the workers)."""
+    """The raw records of the dataset's files, read on one worker, then (with `spread`) spread over the
+    workers. Without `spread`, records stream from the file through drafting and normalizing to the
+    writers' spills, never all in memory: a local labels-only run (whose per-record work is small)."""
 
-    def __init__(self, dataset: str, source: SourceOptions) -> None:
+    def __init__(self, dataset: str, source: SourceOptions, spread: bool = True) -> None:
         super().__init__()
-        self.dataset, self.source = dataset, source
+        self.dataset, self.source, self.spread = dataset, source, spread
 
     def expand(self, pbegin):
-        return (
+        chunks = (
             pbegin
             | "Dataset" >> beam.Create([self.dataset]).with_output_types(str)
             | "Read" >> beam.ParDo(_ReadFn(self.source)).with_input_types(str).with_output_types(List[RawRecord])
-            | "Spread" >> beam.Reshuffle()
-            | "Unchunk" >> beam.FlatMap(lambda chunk: chunk).with_input_types(List[RawRecord]).with_output_types(RawRecord)
+        )
+        if self.spread:
+            chunks = chunks | "Spread" >> beam.Reshuffle()
+        return chunks | "Unchunk" >> beam.FlatMap(lambda chunk: chunk).with_input_types(List[RawRecord]).with_output_types(
+            RawRecord
         )
 
 
@@ -84,10 +89,12 @@ class _DraftFn(beam.DoFn):
     def process(self, rec: RawRecord) -> Iterator[Any]:
         try:
             item = Item.of(rec, get_adapter(self.dataset).draft(rec))
-        except Exception as err:  # bad input never crashes the pipeline
+        except Exception as err:  # bad input never crashes the pipeline (a failing machine does)
+            if storage.is_environment(err):
+                raise
             reason, detail = (err.reason, err.detail) if isinstance(err, Rejected) else (
                 "record_unreadable", f"{type(err).__name__}: {err}")
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, sample_id(rec)))
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, record_id(rec)))
             return
         yield item
 
@@ -104,36 +111,43 @@ class DraftRecords(beam.PTransform):
 
 
 class _ProbeFn(beam.DoFn):
-    """Labels-only runs: a missing duration that the task needs is read from the video's header."""
+    """Labels-only runs: a missing duration that the task needs is read from the video's header; with
+    `only_present`, every sample's video must be there (else `video_missing`, as a run with frames)."""
 
-    def __init__(self, videos: str | None) -> None:
-        self.videos = videos
+    def __init__(self, videos: str | None, only_present: bool = False) -> None:
+        self.videos, self.only_present = videos, only_present
 
     def process(self, item: Item) -> Iterator[Any]:
         try:
             needs = schemas.get_task(item.task).needs_duration
         except KeyError:
             needs = False
-        if item.draft.get("duration") is not None or not needs or not self.videos:
-            yield item
-            return
+        probe = item.draft.get("duration") is None and needs and self.videos
         try:
-            duration = media_duration(item.media, self.videos, item.video_key)
+            if probe:
+                item = item.with_facts(VideoFacts(media_duration(item.media, self.videos, item.video_key)))
+            elif self.only_present and self.videos and not isinstance(item.media, ImageSequence):
+                item.media.locate(self.videos, item.video_key)
         except VideoError as err:
             yield beam.pvalue.TaggedOutput(REJECTS, item.reject(err.reason, str(err)))
             return
-        yield item.with_facts(VideoFacts(duration))
+        except Exception as err:  # a bug on one record's video is that record's reject
+            if storage.is_environment(err):
+                raise
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject("video_stage_error", f"{type(err).__name__}: {err}"))
+            return
+        yield item
 
 
 class ProbeDurations(beam.PTransform):
     """Item -> Item with the header's duration as its facts, without decoding any frame."""
 
-    def __init__(self, videos: str | None) -> None:
+    def __init__(self, videos: str | None, only_present: bool = False) -> None:
         super().__init__()
-        self.videos = videos
+        self.videos, self.only_present = videos, only_present
 
     def expand(self, items):
-        return items | "Probe" >> with_rejects(_ProbeFn(self.videos), Item, Item, main="probed")
+        return items | "Probe" >> with_rejects(_ProbeFn(self.videos, self.only_present), Item, Item, main="probed")
 
 
 class _KeyByVideoFn(beam.DoFn):
@@ -142,15 +156,6 @@ class _KeyByVideoFn(beam.DoFn):
             yield item.video_key, item
         else:  # no video to decode: the checks will reject it for the missing key
             yield beam.pvalue.TaggedOutput("unkeyed", item)
-
-
-def _batch_rejects(failed: Tuple[Batch, Any]) -> Iterator[Row]:
-    """A batch whose worker failed outright: every sample in it is rejected, none is lost."""
-    (_, videos), error = failed  # error: (exception type, repr of the exception, traceback lines)
-    detail = str(error[1]) if isinstance(error, tuple) and len(error) > 1 else str(error)
-    for _, items in videos:
-        for item in items:
-            yield item.reject("video_batch_failed", detail)
 
 
 class SampleFrames(beam.PTransform):
@@ -180,11 +185,9 @@ class SampleFrames(beam.PTransform):
         decode = beam.ParDo(DecodeVideoBatch(self.cfg), n_batches=beam.pvalue.AsSingleton(n_batches))
         decoded = batches | "Decode" >> decode.with_output_types(Item, **{REJECTS: Row}).with_outputs(
             REJECTS, main="framed"
-        ).with_exception_handling(main_tag="framed", dead_letter_tag="failed")
-        failed = decoded.failed | "RejectFailedBatches" >> beam.FlatMap(_batch_rejects).with_output_types(Row)
+        )
         framed = (decoded.framed, keyed.unkeyed) | "AllFramed" >> beam.Flatten()
-        rejects = (decoded[REJECTS], failed) | "AllVideoRejects" >> beam.Flatten()
-        return {"framed": framed, REJECTS: rejects}
+        return {"framed": framed, REJECTS: decoded[REJECTS]}
 
 
 class _NormalizeFn(beam.DoFn):
@@ -198,6 +201,10 @@ class _NormalizeFn(beam.DoFn):
             yield normalize(item.draft, item.record, self.policy, duration, item.sample_id)
         except Rejected as r:
             yield beam.pvalue.TaggedOutput(REJECTS, item.reject(r.reason, r.detail))
+        except Exception as err:  # a value no check foresaw is that record's reject, not the run's end
+            if storage.is_environment(err):
+                raise
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject("record_unreadable", f"{type(err).__name__}: {err}"))
 
 
 class NormalizeRecords(beam.PTransform):
@@ -209,35 +216,3 @@ class NormalizeRecords(beam.PTransform):
 
     def expand(self, items):
         return items | "Normalize" >> with_rejects(_NormalizeFn(self.policy), Item, Row, main="samples")
-
-
-def _order(row: Row) -> tuple[str, str, str]:
-    return (row.get("sample_id") or "", row.get("source_file") or "", row.get("source_key") or "")
-
-
-class _WriteShardFn(beam.DoFn):
-    def __init__(self, out: str, table: str, shards: int) -> None:
-        self.out, self.table, self.shards = out, table, shards
-
-    def process(self, element: Tuple[int, Iterable[Row]]) -> Iterator[Tuple[str, int]]:
-        shard, rows = element
-        path = layout.part_path(self.out, self.table, shard, self.shards)
-        yield path, write_rows(path, sorted(rows, key=_order), layout.TABLE_SCHEMAS[self.table]())
-
-
-class WriteTable(beam.PTransform):
-    """Rows -> `OUT/TABLE/part-*.parquet`, sharded by sample id, sorted within a file (deterministic)."""
-
-    def __init__(self, out: str, table: str, shards: int = 1) -> None:
-        super().__init__()
-        self.out, self.table, self.shards = out.rstrip("/"), table, max(1, shards)
-
-    def expand(self, rows):
-        return (
-            rows
-            | "Shard" >> beam.Map(
-                lambda r, n: (layout.bucket_of(_order(r)[0] + _order(r)[2], n), r), self.shards
-            ).with_input_types(Row, int).with_output_types(Tuple[int, Row])
-            | "GroupByShard" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(_WriteShardFn(self.out, self.table, self.shards)).with_output_types(Tuple[str, int])
-        )

@@ -29,6 +29,7 @@ from typing import Sequence
 
 import polars as pl
 
+from pipelines.budget import human
 from pipelines.ingested import Ingested
 from pipelines.mix.recipe import RecipeError
 from pipelines.parquet import open_parquet
@@ -101,10 +102,6 @@ def free_bytes(out: str) -> int:
     return shutil.disk_usage(path).free
 
 
-def _gb(n: float) -> str:
-    return f"{n / 1e9:,.1f} GB"
-
-
 @dataclass
 class Budget:
     """The limits a mixture into `out` must stay under (none with `allow_large`); `check` records the estimate."""
@@ -124,11 +121,11 @@ class Budget:
         if est.rows > self.max_rows:
             problems.append(f"{est.rows:,} rows is above the limit of {self.max_rows:,}")
         if est.bytes > self.max_bytes:
-            problems.append(f"about {_gb(est.bytes)} of shards is above the limit of {_gb(self.max_bytes)}")
+            problems.append(f"about {human(est.bytes, 'bytes')} of shards is above the limit of {human(self.max_bytes, 'bytes')}")
         free = free_bytes(self.out)
         if est.bytes * DISK_FACTOR > free:
-            problems.append(f"mixing needs about {_gb(est.bytes * DISK_FACTOR)} on the output filesystem "
-                            f"({DISK_FACTOR:g}x the shards while they are made) and {_gb(free)} is free")
+            problems.append(f"mixing needs about {human(est.bytes * DISK_FACTOR, 'bytes')} on the output filesystem "
+                            f"({DISK_FACTOR:g}x the shards while they are made) and {human(free, 'bytes')} is free")
         if problems:
-            raise TooLarge(f"the recipe asks for {est.rows:,} rows, about {_gb(est.bytes)} of shards: "
+            raise TooLarge(f"the recipe asks for {est.rows:,} rows, about {human(est.bytes, 'bytes')} of shards: "
                            + "; ".join(problems) + ". Lower `total` (or the sources), or pass --allow-large")

@@ -85,6 +85,3 @@ def weights(part: pl.DataFrame, difficulty: Difficulty) -> np.ndarray:
     bins = np.searchsorted(np.asarray(difficulty.bins, dtype=float), values, side="right") - 1
     return np.asarray(difficulty.weights, dtype=float)[np.clip(bins, 0, len(difficulty.weights) - 1)]
 
-
-def by_task(rows: pl.DataFrame) -> dict[str, int]:
-    return dict(sorted(rows.group_by("task").len().iter_rows())) if len(rows) else {}

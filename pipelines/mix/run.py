@@ -1,7 +1,9 @@
 """`run_mix`: recipe -> selection -> shards -> manifest.json, into an output folder that fills atomically.
 
 Each shard appears by rename when complete and manifest.json is written last, so a folder with a
-manifest is a finished mixture. A folder that already holds a mixture is refused unless `overwrite`.
+manifest is a finished mixture. A folder that already holds a mixture is refused unless `overwrite`;
+one that holds an ingestion run or files vrft did not write, or that is (or holds, or lies inside) a
+folder the recipe reads, is refused outright. The folder is locked while the mixture is made.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import schemas
-from pipelines import layout, storage
+from pipelines import layout, outputs, storage
 from pipelines.mix.budget import Budget, Estimate
 from pipelines.mix.join import write_shards
 from pipelines.mix.recipe import Recipe, RecipeError
@@ -25,14 +27,29 @@ class MixResult:
 
 
 def prepare_out(out: str, overwrite: bool) -> None:
+    """A folder for a mixture: new, empty, or holding one (replaced only with `overwrite`, and then only
+    what vrft wrote there). An ingestion folder, or one holding files vrft did not write, is refused."""
     if storage.exists(out) and not storage.isdir(out):
         raise RecipeError(f"--out {out} exists and is not a folder")
-    ours = [n for n in storage.listdir(out) if n == layout.MANIFEST or storage.matches(n, layout.PART_GLOB)]
-    if ours and not overwrite:
+    kind = layout.kind_of(out)
+    if kind not in (None, layout.MIX):
+        raise outputs.FolderRefused(f"{out} holds a vrft {kind} output, not a mixture; mix into another folder")
+    entries = layout.ENTRIES[layout.MIX]
+    foreign = outputs.strangers(out, entries if kind else ())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise outputs.FolderRefused(f"{out} holds files vrft did not write ({shown}); mix into an empty or new folder")
+    if kind and not overwrite:
         raise RecipeError(f"{out} already holds a mixture; pass --overwrite to replace it")
-    for name in ours:
-        storage.remove(storage.join(out, name))
+    if kind:
+        outputs.clear(out, entries)
     storage.makedirs(out)
+    outputs.mark(out, layout.MIX, entries)
+
+
+def recipe_folders(recipe: Recipe) -> dict[str, str]:
+    """Every folder the recipe reads, by the source that names it."""
+    return {f"source {s.name} ({folder})": folder for s in (*recipe.sources, *recipe.evaluation) for folder in s.folders()}
 
 
 def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float],
@@ -62,8 +79,15 @@ def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]],
 
 
 def run_mix(recipe: Recipe, out: str, overwrite: bool = False, allow_large: bool = False) -> MixResult:
-    """Mix `recipe` into `out`. A mixture estimated above the budget's limits (budget.py) is refused
-    before any row is drawn, unless `allow_large`."""
+    """Select and write under the output folder's lock; the recipe's folders are inputs, never outputs.
+    A mixture estimated above the budget's limits (budget.py) is refused before any row is drawn,
+    unless `allow_large`."""
+    outputs.check_apart(out, recipe_folders(recipe))
+    with outputs.locked(out, "mix"):
+        return _mix(recipe, out, overwrite, allow_large)
+
+
+def _mix(recipe: Recipe, out: str, overwrite: bool, allow_large: bool) -> MixResult:
     t0 = time.perf_counter()
     budget = Budget(out, allow_large)
     sel = select(recipe, budget.check)

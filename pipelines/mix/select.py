@@ -2,7 +2,7 @@
 
 Per source: rows of the asked tasks and splits; rows whose video has no frames (unless the source
 says `frames: optional`); the filters. Across sources: duplicates of (video, task, query, labels)
-keep their first row (sources in recipe order, then sample id). Then the leakage guard, the
+keep their first row (sources in recipe order, then sample id). Then the leakage guard (`leakage.py`), the
 allocation (`allocate.py`), a seeded draw per source and one seeded shuffle that gives every chosen
 row its position in the output. Every dropped row is counted by reason.
 """
@@ -17,16 +17,11 @@ import polars as pl
 import pyarrow as pa
 
 import schemas
-from pipelines.ingested import Ingested
+from pipelines.ingested import Ingested, NotIngested
 from pipelines.mix import allocate, labelled
+from pipelines.mix.leakage import guard_leakage
 from pipelines.mix.recipe import LABEL_FILTERS, Range, Recipe, RecipeError, Source
 from schemas.labels.span import SPAN_TYPE
-
-LEAKS_SHOWN = 10
-
-
-class LeakageError(RecipeError):
-    """Training rows use videos that an evaluation source holds."""
 
 
 @dataclass
@@ -51,7 +46,11 @@ class SourceStats:
 
     def drop_rows(self, reason: str, rows: pl.DataFrame) -> None:
         """Count dropped rows by reason and by task."""
-        self.drop(reason, len(rows), labelled.by_task(rows))
+        self.drop(reason, len(rows), task_counts(rows))
+
+
+def task_counts(rows: pl.DataFrame) -> dict[str, int]:
+    return dict(sorted(rows.group_by("task").len().iter_rows())) if len(rows) else {}
 
 
 @dataclass
@@ -101,7 +100,10 @@ def load_source(src: Source, index: int, stats: SourceStats, labels: labelled.La
             frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
         if src.splits:
             frame = frame.filter(pl.col("split").is_in(list(src.splits)))
-        frame = frame.collect().sort("sample_id")
+        try:
+            frame = frame.collect().sort("sample_id")
+        except (pl.exceptions.PolarsError, OSError) as err:
+            raise NotIngested(f"{folder}: its samples/ cannot be read ({str(err).splitlines()[0]}); ingest it again") from None
         keys = ds.framed_keys() if ds.frames_expected else set()
         if not keys and src.frames == "required" and len(frame):
             raise RecipeError(
@@ -135,42 +137,6 @@ def dedup(rows: pl.DataFrame, stats: list[SourceStats]) -> pl.DataFrame:
     for src, n in dropped.iter_rows():
         stats[src].drop("duplicate", n)
     return rows.filter(first)
-
-
-def evaluation_videos(recipe: Recipe) -> dict[str, str]:
-    """video_key -> the evaluation source that holds it."""
-    out: dict[str, str] = {}
-    for src in recipe.evaluation:
-        for folder in src.folders():
-            frame = Ingested.open(folder).scan("samples")
-            if src.tasks:
-                frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
-            if src.splits:
-                frame = frame.filter(pl.col("split").is_in(list(src.splits)))
-            for key in frame.select("video_key").unique().collect().to_series().to_list():
-                out.setdefault(key, src.name)
-    return out
-
-
-def guard_leakage(rows: pl.DataFrame, recipe: Recipe, stats: list[SourceStats]) -> tuple[pl.DataFrame, list[str]]:
-    held = evaluation_videos(recipe)
-    if not held:
-        return rows, []
-    leaks = rows.filter(pl.col("video_key").is_in(list(held)))
-    videos = sorted(set(leaks["video_key"].to_list()))
-    if not videos or recipe.leakage == "allow":
-        return rows, videos
-    if recipe.leakage == "refuse":
-        by = sorted({(recipe.sources[s].name, held[v]) for s, v in leaks.select("_source", "video_key").iter_rows()})
-        pairs = "; ".join(f"{a} vs {b}" for a, b in by[:LEAKS_SHOWN])
-        shown = ", ".join(videos[:LEAKS_SHOWN]) + (f" and {len(videos) - LEAKS_SHOWN} more" if len(videos) > LEAKS_SHOWN else "")
-        raise LeakageError(
-            f"{len(leaks)} training rows on {len(videos)} evaluation videos ({pairs}): {shown}. "
-            "Set `leakage: drop` to leave them out or `leakage: allow` to keep them"
-        )
-    for src, n in leaks.group_by("_source").len().iter_rows():
-        stats[src].drop("leakage", n)
-    return rows.filter(~pl.col("video_key").is_in(videos)), []
 
 
 def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], None] | None = None) -> Selection:
@@ -210,7 +176,7 @@ def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], Non
     order = np.random.default_rng(streams[-1]).permutation(len(out))
     out = out.with_columns(pl.Series("_pos", order, dtype=pl.Int64))
     for i, part in enumerate(chosen):
-        stats[i].by_task = dict(sorted(part.group_by("task").len().iter_rows())) if len(part) else {}
+        stats[i].by_task = task_counts(part)
         stats[i].no_frames = int((~part["_framed"]).sum()) if len(part) else 0
     return Selection(out, stats, leaked, labels.folders if labels else {})
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, check_readable
 from pipelines.video.media import VideoFile
-from pipelines.sources.nextgqa import csv_records, load_map, options
+from pipelines.sources.nextgqa import csv_records, load_map, map_files, options
 from pipelines.sources.registry import register_adapter
 
 NAME = "nextqa"
@@ -23,6 +23,7 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
 
 
 def draft(rec: RawRecord) -> Draft:
+    check_readable(rec)
     row = rec.raw
     answer = (row.get("answer") or "").strip()
     if not answer.isdigit():
@@ -38,4 +39,8 @@ def draft(rec: RawRecord) -> Draft:
     }
 
 
-ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or ""))
+def found_maps(opts: SourceOptions) -> list[str]:
+    return map_files(opts.annotations)
+
+
+ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or "", shape="lines", side_files=found_maps))

@@ -76,8 +76,12 @@ def dataset_checks(profile: DatasetProfile, manifest: Mapping[str, Any] | None, 
             notes.append(f"{n} of {written} rows ({n / max(written, 1):.0%}) carry the adapter's assumption {reason}")
     counts = (manifest or {}).get("counts")
     if counts:
-        share("rejected_share", counts.get("rejected", 0), counts.get("input", 0), "max_rejected_share",
-              "share of input records rejected", all_fail=True)
+        absent = counts.get("video_absent", 0)  # --only-present-videos: records not asked for
+        share("rejected_share", counts.get("rejected", 0) - absent, counts.get("input", 0) - absent,
+              "max_rejected_share", "share of input records rejected"
+              + (" (records without their video left out)" if absent else ""), all_fail=True)
+        if absent:
+            notes.append(f"{absent} records without their video (--only-present-videos) are not counted as rejects")
     else:
         notes.append("no manifest.json: the share of rejected records is not checked")
     iv = profile.group("intervals")

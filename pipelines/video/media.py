@@ -29,10 +29,12 @@ class VideoFile:
 
     def locate(self, videos_dir: str | None, fallback: str | None = None) -> str:
         """The file's path; a `VideoError("video_missing")` when no hint (else `fallback`, the video
-        key) names a file under `videos_dir`."""
-        path = find_video(videos_dir, list(self.hints or [str(fallback)]))
+        key) names a file under `videos_dir`, `video_outside_root` when a hint climbs out of it or
+        the file found resolves (through a symlink) outside it."""
+        hints = list(self.hints or [str(fallback)])
+        path = find_video(videos_dir, hints)
         if path is None:
-            raise VideoError("video_missing", f"no file for {list(self.hints)} under {videos_dir}")
+            raise VideoError("video_missing", f"no file for {hints} under {videos_dir}")
         return path
 
 
@@ -59,20 +61,28 @@ Media = Union[VideoFile, ImageSequence]
 
 
 def find_video(videos_dir: str | None, hints: list[str]) -> str | None:
-    """The first existing file among the hints: as given, with a video extension, then by base name."""
+    """The first existing file among the hints: as given, with a video extension, then by base name.
+
+    Confined to `videos_dir`: a relative hint that climbs out of it (`../x`) is refused before any
+    lookup, and a file found there that resolves outside it (a symlink) is refused, not opened
+    (`VideoError("video_outside_root")`). An absolute hint is looked up by its base name only."""
     if not videos_dir:
         return None
     tries: list[str] = []
     for hint in hints:
         rel = hint[2:] if hint.startswith("./") else hint
+        if not os.path.isabs(rel) and storage.escapes(rel):
+            raise VideoError("video_outside_root", f"{hint!r} points outside {videos_dir}")
         names = (os.path.basename(rel),) if os.path.isabs(rel) else (rel, os.path.basename(rel))
         for name in names:
             stem, ext = os.path.splitext(name)
             tries.append(name)
             if ext.lower() not in VIDEO_EXTENSIONS:
                 tries.extend(name + e for e in VIDEO_EXTENSIONS)
-    for rel in dict.fromkeys(tries):
+    for rel in dict.fromkeys(t for t in tries if t not in ("", ".", "..")):
         path = storage.join(videos_dir, rel)
         if storage.exists(path):
+            if not storage.inside(videos_dir, path):
+                raise VideoError("video_outside_root", f"{path} resolves outside {videos_dir}")
             return path
     return None

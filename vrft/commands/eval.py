@@ -57,7 +57,17 @@ def run(args: argparse.Namespace) -> int:
         items = read_items(args.data)
     except FileNotFoundError as err:
         raise UserError(str(err)) from None
-    args.out.mkdir(parents=True, exist_ok=True)
+    from pipelines.outputs import FolderRefused, check_apart, locked
+
+    try:
+        check_apart(str(args.out), {"--data": str(args.data), "--model": str(args.model) if args.model else None})
+        with locked(str(args.out), "eval"):
+            return _evaluate(args, items)
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
+
+
+def _evaluate(args: argparse.Namespace, items: list) -> int:
     if args.baseline:
         completions = baseline_predictions(items, args.baseline)
         if not completions:

@@ -46,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --out")
     p.add_argument("--dry-run", action="store_true", help="build the options and the pipeline graph, print the plan, run nothing")
     p.add_argument("--no-validate", action="store_true", help="skip `vrft validate` on the output (run by default)")
+    p.add_argument("--only-present-videos", action="store_true",
+                   help="for a dataset whose videos are partly downloaded: records without their video are still "
+                   "rejected (video_missing) but not held against the validation's share of rejects")
+    p.add_argument("--allow-large", action="store_true",
+                   help=f"go past the input limits ({_limits()}) checked before any work")
     g = p.add_argument_group("repair and frame policy (frames per video are set here, at ingestion)")
     fp = FramePolicy()
     g.add_argument("--clip-tolerance", type=number(float, min=0), default=2.0, metavar="S",
@@ -70,6 +75,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--image-threads", type=number(int, min=1), metavar="N",
                    help=f"images of a frame sequence read at a time (default: the machine's cores, {machine_cores()} here)")
     p.set_defaults(func=run, pass_through=True)
+
+
+def _limits() -> str:
+    from pipelines.budget import human
+    from pipelines.ingest.preflight import MAX_JSON_BYTES, MAX_RECORDS
+
+    return f"{human(MAX_RECORDS, 'records')}, {human(MAX_JSON_BYTES, 'bytes')} of JSON parsed whole"
 
 
 def _progress(stop: threading.Event, interval: float) -> None:
@@ -123,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         label_shards=args.label_shards,
         decode_workers=args.decode_workers,
         image_threads=args.image_threads,
+        only_present_videos=args.only_present_videos,
+        allow_large=args.allow_large,
     )
     progress.reset()
     stop = threading.Event()
@@ -136,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except IngestError as err:
         raise UserError(str(err)) from None
+    except storage.EnvironmentFailure as err:
+        print(f"vrft ingest: error: {err} (the machine, not the data: no record was rejected for it and no "
+              "manifest.json was written; fix it, then finish the run with --resume)", file=sys.stderr)
+        return 1
     finally:
         stop.set()
         if ticker.is_alive():
@@ -158,8 +176,10 @@ def validate_output(out: str) -> int:
     if storage.is_remote(out):
         print(f"note: {out} is remote; run `vrft validate` on a local copy to check it")
         return 0
+    from pipelines.outputs import locked
     from pipelines.validate import validate_dataset  # pandas and Great Expectations: loaded to validate only
 
-    result = validate_dataset(out)
+    with locked(out, "validate"):
+        result = validate_dataset(out)
     print_result(result)
     return 0 if result.success else 1

@@ -49,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.ingested import NotIngested  # polars and pyarrow's readers: half a second, for mix only
     from pipelines.mix import RecipeError, load_recipe, run_mix
     from pipelines.mix.join import MixDataError
+    from pipelines.outputs import FolderRefused
 
     try:
         result = run_mix(load_recipe(args.recipe, args.root), args.out, args.overwrite, args.allow_large)
-    except (RecipeError, NotIngested, MixDataError) as err:
+    except (RecipeError, NotIngested, MixDataError, FolderRefused) as err:
         raise UserError(str(err)) from None
     print_manifest(result.manifest, result.out)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -44,21 +45,21 @@ def _main_process() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.outputs import FolderRefused, check_apart, locked
+
     cfg = load_config(args.config, args.overrides)
     check_model(cfg.model.path)
     check_shards(cfg.data.shards)
     allow = [k.strip() for k in args.allow_changed.split(",") if k.strip()]
     if allow and not (args.resume or args.resume_from):
         raise UserError("--allow-changed goes with --resume or --resume-from (a new run has nothing to differ from)")
-    if _main_process():
-        _, notes = check_run_folder(cfg, args.resume, args.resume_from, allow)
-        for note in notes:
-            print(f"note: {note}", file=sys.stderr)
-        record_config(cfg)
-    resume = Path(args.resume_from) if args.resume_from else args.resume
-    from train.trainer import run_training  # torch and transformers: seconds to import, for training only
-
-    summary = run_training(cfg, resume=resume)
+    try:
+        check_apart(cfg.run.out, {"data.shards": cfg.data.shards})
+        # under `accelerate launch` every process runs this command; the first holds run.out's lock
+        with locked(cfg.run.out, "train") if _main_process() else contextlib.nullcontext():
+            summary = _train(cfg, args, allow)
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
     last = summary["history"][-1] if summary["history"] else {}
     where = f" (resumed from {summary['resumed_from']})" if summary["resumed_from"] else ""
     print(f"trained {summary['steps']} steps{where}; {summary['trainable_parameters']:,} of "
@@ -68,3 +69,16 @@ def run(args: argparse.Namespace) -> int:
     out = summary["out"]
     print(f"wrote {out}/metrics.jsonl, samples.jsonl, checkpoints/, model {out}/final")
     return 0
+
+
+def _train(cfg, args: argparse.Namespace, allow: list[str]) -> dict:
+    """Check run.out (the first process checks and records run_config.json), then train."""
+    if _main_process():
+        _, notes = check_run_folder(cfg, args.resume, args.resume_from, allow)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        record_config(cfg)
+    resume = Path(args.resume_from) if args.resume_from else args.resume
+    from train.trainer import run_training  # torch and transformers: seconds to import, for training only
+
+    return run_training(cfg, resume=resume)

@@ -69,9 +69,16 @@ def run(args: argparse.Namespace) -> int:
         thresholds = Thresholds.with_overrides(parse_overrides(args.set))
     except ValueError as err:
         raise UserError(f"--set: {err}") from None
-    try:
-        result = validate_dataset(args.dir, args.report or os.path.join(args.dir, "report"), thresholds)
-    except NotIngested as err:
+    from pipelines import storage
+    from pipelines.outputs import FolderRefused, locked
+
+    if not os.path.isdir(args.dir):
+        raise UserError(f"{args.dir} is not a folder")
+    report = args.report or os.path.join(args.dir, "report")
+    try:  # the folder the report is written into is locked while it is (the ingestion folder, by default)
+        with locked(args.dir if storage.inside(args.dir, report) else report, "validate"):
+            result = validate_dataset(args.dir, report, thresholds)
+    except (NotIngested, FolderRefused) as err:
         raise UserError(str(err)) from None
     print_result(result)
     sys.stdout.flush()
