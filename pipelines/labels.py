@@ -9,6 +9,7 @@
       completions/part-IIIII-of-NNNNN.parquet   with --keep-completions: every completion, scored
       .vrft-label.json                          the run's settings, written first (--resume checks them)
       manifest.json                             written last: its presence marks a finished run
+      .vrft-owned.json, .vrft-lock.json         the folder's marker and lock (pipelines/outputs.py)
 
 A unit is a row group of a training shard or of an ingestion folder's videos/; its part files appear
 (atomically) when all its samples are labelled, then its record. No part file is written without rows: a
@@ -27,6 +28,8 @@ from pipelines import layout, storage
 LABELS = "labels"
 COMPLETIONS = "completions"
 RUN_FILE = ".vrft-label.json"
+KIND = "label"                      # the kind its marker records (pipelines/outputs.py)
+ENTRIES = (LABELS, COMPLETIONS, RUN_FILE, layout.MANIFEST)   # what vrft writes there (the marker's names)
 # the statistics every sample has, whatever its task (the recipe filters of pipelines/mix name these)
 STATS = ("reward_mean", "reward_std", "success", "unparsed", "truncated", "completion_length")
 

@@ -222,3 +222,40 @@ def test_the_accelerator_hint_reaches_the_generation_step(tiny_model_dir, label_
               if any(b"nvidia-l4" in v for v in proto.components.environments[t.environment_id].resource_hints.values())
               if t.environment_id}
     assert hinted and all(name.startswith("Generate") for name in hinted)
+
+
+def test_the_label_folder_is_held_as_vrft_holds_its_outputs(first_run, tiny_model_dir, label_shards, by_length, tmp_path):
+    """Inputs apart, one command at a time, another kind of output and strangers refused (pipelines/outputs.py)."""
+    import socket
+
+    from pipelines import outputs
+    from schemas.errors import UserError
+
+    assert layout.kind_of(str(first_run[0])) == labels.KIND      # marked: `vrft mix --out` there is refused
+    s = settings(tiny_model_dir, by_length)
+    before = sorted(p.name for p in label_shards.iterdir())
+    for out in (label_shards, label_shards / "labels", Path(tiny_model_dir) / "labels"):
+        with pytest.raises(UserError, match="vrft never writes where its inputs are"):
+            run_label(str(label_shards), str(out), s, overwrite=True)
+    assert sorted(p.name for p in label_shards.iterdir()) == before
+
+    stranger = tmp_path / "mine"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("keep me")
+    with pytest.raises(UserError, match=r"holds files vrft did not write \(notes.txt\)"):
+        run_label(str(label_shards), str(stranger), s, overwrite=True)
+    assert (stranger / "notes.txt").read_text() == "keep me"
+
+    other = tmp_path / "ingested"
+    other.mkdir()
+    outputs.mark(str(other), layout.INGEST, layout.ENTRIES[layout.INGEST])
+    with pytest.raises(UserError, match="holds a vrft ingest output, not reward labels"):
+        run_label(str(label_shards), str(other), s, overwrite=True)
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / outputs.LOCK).write_text(json.dumps({"pid": 1, "host": socket.gethostname(), "command": "label", "since": 0}))
+    with pytest.raises(UserError, match="is in use by vrft label"):
+        run_label(str(label_shards), str(busy), s)
+    assert sorted(p.name for p in busy.iterdir()) == [outputs.LOCK]
+

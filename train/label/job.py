@@ -23,6 +23,7 @@ import apache_beam as beam
 from apache_beam.ml.inference.base import PredictionResult, RunInference
 from apache_beam.options.pipeline_options import StandardOptions, TestOptions
 
+from pipelines import outputs, storage
 from pipelines.ingest import progress
 from pipelines.ingest.run import (
     LOCAL_RUNNER, REMOTE_RUNNERS, IngestError, describe, new_pipeline, pipeline_options, validate_remote,
@@ -146,6 +147,12 @@ class LabelResult:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def inputs_of(data: str, work: Plan, settings: LabelSettings) -> dict[str, str]:
+    """The folders the run reads ({what: folder}), which its output must stay apart from."""
+    folders = {data} if work.kind == "ingested" else {storage.parent(u.path) for u in work.units}
+    return {**{f"DATA ({f})": f for f in sorted(folders)}, "model.path": settings.model_path}
+
+
 def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str] = (), runner: str = LOCAL_RUNNER,
               dry_run: bool = False, overwrite: bool = False, resume: bool = False,
               planned: Plan | None = None) -> LabelResult:
@@ -163,7 +170,8 @@ def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str]
             build(p, work.units, len(work.units), settings, out)
             return LabelResult(out, plan=describe(p), options=options.get_all_options(drop_default=True))
         identity = {**settings.identity(), "data": data, "units": len(work.units), "samples": work.samples}
-        with output.output_lock(out):
+        outputs.check_apart(out, inputs_of(data, work, settings))
+        with outputs.locked(out, "label"):
             kept = output.prepare(out, identity, overwrite, resume)
             finished = output.done_units(out, len(work.units))
             todo = [u for u in work.units if u.index not in finished]
@@ -182,6 +190,6 @@ def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str]
             now = manifest["samples"]["labelled"] - before
             manifest["timings"]["completions_per_s"] = round(now * settings.group_size / max(t2 - t1, 1e-9), 2)
             output.write_manifest(out, manifest)
-    except IngestError as err:
+    except (IngestError, outputs.FolderRefused) as err:
         raise UserError(str(err)) from None
     return LabelResult(out, manifest=manifest, options=options.get_all_options(drop_default=True))

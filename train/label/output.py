@@ -8,32 +8,34 @@ from counters (which a remote runner does not bring back).
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import Counter
 from typing import Any, Iterator, Sequence
 
-from pipelines import labels, layout, storage
+from pipelines import labels, layout, outputs, storage
 from pipelines.parquet import write_rows
 from schemas.errors import UserError
 
 SKIPS_SHOWN = 20
 
 
-def output_lock(out: str) -> contextlib.AbstractContextManager:
-    """HOOK for the folder lock another change adds to pipelines/ (`outputs.locked(out, "label")`): one
-    command at a time in `out`. Until it is on main, no lock is taken."""
-    return contextlib.nullcontext()
-
-
 def prepare(out: str, identity: dict[str, Any], overwrite: bool, resume: bool) -> int:
-    """Make `out` ready; returns how many finished units a --resume keeps."""
+    """Make `out` ready (under its lock, pipelines/outputs.py); returns how many finished units a --resume
+    keeps. Another kind of vrft output, or a folder holding files vrft did not write, is refused; an
+    --overwrite removes only what the marker names."""
     if overwrite and resume:
         raise UserError("--overwrite and --resume contradict each other; pick one")
     if storage.exists(out) and not storage.isdir(out):
         raise UserError(f"{out} exists and is not a folder")
+    kind = layout.kind_of(out)
+    if kind not in (None, labels.KIND):
+        raise UserError(f"{out} holds a vrft {kind} output, not reward labels; label into another folder")
+    foreign = outputs.strangers(out, labels.ENTRIES if kind else ())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise UserError(f"{out} holds files vrft did not write ({shown}); label into an empty or new folder")
     run_file = storage.join(out, labels.RUN_FILE)
-    ours = (labels.LABELS, labels.COMPLETIONS, labels.RUN_FILE, layout.MANIFEST)
+    kept = 0
     if resume:
         if not storage.exists(run_file):
             raise UserError(f"nothing to resume in {out}: no {labels.RUN_FILE} from an earlier run")
@@ -48,15 +50,16 @@ def prepare(out: str, identity: dict[str, Any], overwrite: bool, resume: bool) -
             for name in storage.listdir(folder):
                 if storage.is_temp(name):
                     storage.remove(storage.join(folder, name))
-        return len(labels.finished_units(out))
-    if storage.listdir(out):
+        kept = len(labels.finished_units(out))
+    elif kind:
         if not overwrite:
             raise UserError(f"{out} is not empty; pass --overwrite to replace it or --resume to finish an interrupted run")
-        for name in ours:
-            storage.remove(storage.join(out, name))
+        outputs.clear(out, labels.ENTRIES)
     storage.makedirs(out)
-    storage.write_json(run_file, identity, indent=1, sort_keys=True)
-    return 0
+    outputs.mark(out, labels.KIND, labels.ENTRIES)
+    if not resume:
+        storage.write_json(run_file, identity, indent=1, sort_keys=True)
+    return kept
 
 
 def done_units(out: str, count: int) -> set[int]:
