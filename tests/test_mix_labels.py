@@ -150,3 +150,13 @@ def test_difficulty_weights_favour_the_middle(world):
     middle = [got.get(sid, 0) for sid, w in weight.items() if w == 4]
     edges = [got.get(sid, 0) for sid, w in weight.items() if w == 1]
     assert min(middle) >= 1 and sum(middle) / len(middle) > 2 * sum(edges) / len(edges)
+
+
+def test_a_label_folder_is_an_input_of_the_mixture(world):
+    from pipelines.outputs import FolderRefused
+
+    root, _ = world
+    before = sorted(p.name for p in (root / "labels").iterdir())
+    with pytest.raises(FolderRefused, match=r"the input labels \(.*\) .*: vrft never writes where its inputs are"):
+        run_mix(recipe(root), str(root / "labels"), overwrite=True)
+    assert sorted(p.name for p in (root / "labels").iterdir()) == before

@@ -48,8 +48,9 @@ def prepare_out(out: str, overwrite: bool) -> None:
 
 
 def recipe_folders(recipe: Recipe) -> dict[str, str]:
-    """Every folder the recipe reads, by the source that names it."""
-    return {f"source {s.name} ({folder})": folder for s in (*recipe.sources, *recipe.evaluation) for folder in s.folders()}
+    """Every folder the recipe reads, by the source (or `labels:` entry) that names it."""
+    sources = {f"source {s.name} ({folder})": folder for s in (*recipe.sources, *recipe.evaluation) for folder in s.folders()}
+    return {**sources, **{f"labels ({folder})": folder for folder in recipe.labels}}
 
 
 def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float],

@@ -127,8 +127,11 @@ def test_the_same_seed_gives_the_same_table_whatever_the_batching_and_threads(
     assert len(loads) == 1
     a, _ = first_run
     assert table(out).equals(table(a)) and table(out, labels.COMPLETIONS).equals(table(a, labels.COMPLETIONS))
-    other = tmp_path / "c"
+    other, batches = tmp_path / "c", []
+    real_sample = train.label.handler.sample
+    monkeypatch.setattr(train.label.handler, "sample", lambda m, p, seed: (batches.append(len(p)), real_sample(m, p, seed))[1])
     run_label(str(label_shards), str(other), settings(tiny_model_dir, by_length, batch_size=4, seed=8))
+    assert batches == [4, 2]            # full batches from the first (Beam's adaptive batching starts at 1)
     assert table(other, labels.COMPLETIONS)["text"].to_list() != table(a, labels.COMPLETIONS)["text"].to_list()
 
 

@@ -89,7 +89,8 @@ class CompletionsHandler(ModelHandler[LabelInput, PredictionResult, LoadedModel]
     """RunInference's model: LabelInput -> PredictionResult(example=LabelInput, inference=Completions)."""
 
     def __init__(self, settings: LabelSettings) -> None:
-        super().__init__(min_batch_size=1, max_batch_size=settings.batch_size)
+        # full batches from the start: Beam's adaptive batching would begin at 1 prompt per `generate` call
+        super().__init__(min_batch_size=settings.batch_size, max_batch_size=settings.batch_size)
         self.settings = settings
 
     def load_model(self) -> LoadedModel:
