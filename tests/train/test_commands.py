@@ -70,7 +70,7 @@ def test_train_refuses_bad_input_in_one_line(tmp_path, tiny_model_dir, shards):
     row["videos"][0]["video"][1] = {**frame, "bytes": frame["bytes"][:-16] + bytes(16)}
     write_shard(tmp_path / "bad" / "part-00000.parquet", [row, toy_row(1)])
     with pytest.raises(UserError, match=r"part-00000.parquet row 0 \(sample toy-00000\): frames \[1\] of 4"):
-        cli("train", str(config), f"data.shards={tmp_path / 'bad'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
+        cli("train", str(config), f"data.shards={tmp_path / 'bad' / 'part-*.parquet'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
             "run.progress=false")
 
 
