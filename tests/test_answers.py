@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewards import component_for, floor_answer, oracle_answer, profile_names, score_one
+from rewards import component_for, floor_answer, oracle_answer, profile_names, score_one, write_answer
 from schemas import get_task
 
 TRUTHS = {
@@ -37,6 +37,18 @@ def test_floor_answers():
     assert floor_answer("video_qa", TRUTHS["video_qa"], "whole-video") is None
     qa = floor_answer("grounded_qa", TRUTHS["grounded_qa"], "whole-video")
     assert qa == "<think>baseline</think><answer></answer><glue>[(0.00, 90.00)]</glue>"
+    no_think = {**TRUTHS["temporal_grounding"], "think": False}
+    assert floor_answer("temporal_grounding", no_think, "whole-video") == "<answer>0.00 to 30.74</answer>"
+    assert floor_answer("temporal_grounding", no_think, "copy-first-box") is None  # not this task's floor
+    track = floor_answer("tracking", {**TRUTHS["tracking"], "think": False}, "copy-first-box")
+    assert track == "<answer>[" + ", ".join(["[0.100, 0.200, 0.400, 0.600]"] * 8) + "]</answer>"
+
+
+def test_oracle_and_written_answers():
+    assert oracle_answer("video_qa", TRUTHS["video_qa"]) == "<think>...</think><answer>D</answer>"  # think by default
+    assert oracle_answer("video_qa", {**TRUTHS["video_qa"], "think": False}) == "<answer>D</answer>"
+    assert write_answer("grounded_qa", {"answer": 1}, think=True) == "<think>...</think><answer>B</answer><glue></glue>"
+    assert write_answer("temporal_grounding", {"answer": (1, 2.5)}, think=False) == "<answer>1.00 to 2.50</answer>"
 
 
 box = st.tuples(st.integers(0, 999), st.integers(0, 999), st.integers(1, 1000), st.integers(1, 1000)).map(
@@ -57,3 +69,27 @@ def test_render_is_the_inverse_of_parse(boxes, span):
     comp = component_for("spanset")
     back = comp.parse(comp.render([span, span]), {"duration": 100.0}, get_task("grounded_qa").parts[1])
     assert [x for iv in back for x in iv] == pytest.approx([*span, *span])
+
+
+ANSWER_FIELDS = {"span": {"start": 20.0, "end": 25.0}, "answer_index": 0,
+                 "spans": [{"start": 1.0, "end": 2.0}]}
+
+
+@pytest.mark.parametrize("task", sorted(TRUTHS))
+def test_guesses_follow_the_contract_and_ignore_the_answer(task):
+    """A guess is well formed (format 1 under the default profile) and is the same whatever the
+    answer is: it uses only what the prompt states (duration, options, frame count)."""
+    import random
+
+    from rewards import guess_answer
+
+    for think in (True, False):
+        truth = {**TRUTHS[task], "task": task, "think": think}
+        other = {**truth, **{k: v for k, v in ANSWER_FIELDS.items() if k in truth}}
+        if task == "tracking":
+            other["boxes"] = [{**b, "x0": 0.5, "x1": 0.9} for b in truth["boxes"]]
+        texts = [guess_answer(task, t, random.Random(7)) for t in (truth, other)]
+        assert texts[0] == texts[1]
+        assert score_one(task, texts[0], truth, "default")["format"] == 1.0
+    draws = {guess_answer(task, {**TRUTHS[task], "task": task}, random.Random(s)) for s in range(20)}
+    assert len(draws) == (1 if task == "tracking" else len(draws)) and (task == "tracking" or len(draws) > 3)
