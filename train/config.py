@@ -123,6 +123,7 @@ class RunConfig:
     samples_shown: int = setting(4, min=0)
     tensorboard: bool = True
     progress: bool = True
+    warn_zero_spread_steps: int = setting(5, min=0)  # warn after this many steps in a row with zero reward spread; 0 = never
 
     def __post_init__(self) -> None:
         if not self.out:

@@ -64,7 +64,7 @@ from train.dynamic import fill_groups
 from train.distributed import check_launch, global_advantages, global_totals, maxed, step_metrics
 from train.inputs import PromptInputs, check_against_processor, device_pixels, encode_example
 from train.losses import policy_loss
-from train.metrics import RunLog, sample_rows
+from train.metrics import RunLog, ZeroSpreadWatch, sample_rows
 from train.model import (
     load_model, load_processor, load_reference, mixed_precision, prepare_policy, reference_model, trainable_parameters,
     weights_dtype,
@@ -105,10 +105,13 @@ class GRPOTrainer:
         self.timers = PhaseTimers(sync_cuda=self.device.type == "cuda")
 
         m = config.model
+        self._say(f"loading the model from {m.path} ...")
         self.processor = load_processor(m.path)
         check_against_processor(self.processor)  # the device-side pixel path must equal this processor's
         self._worker_processor = load_processor(m.path)  # the prefetch thread's own copy (tokenizers are not shared)
         policy = prepare_policy(load_model(m, weights_dtype(m)), m)
+        if config.loss.beta > 0 and m.lora_rank == 0:
+            self._say("loading the frozen reference model (loss.beta > 0) ...")
         self.ref = load_reference(m, config.loss.beta, self.device)
         o = config.optim
         params = [p for p in policy.parameters() if p.requires_grad]
@@ -129,9 +132,16 @@ class GRPOTrainer:
         self.suppressed = vision_token_ids(policy)   # never sampled, so left out of every log-prob softmax
         self.state = TrainerState()
         self.trainable, self.parameters = trainable_parameters(policy)
+        self._say(f"model ready ({self.parameters:,} parameters, {self.trainable:,} trainable); {self.total_steps} "
+                  f"steps of {self.per_step} prompts x {config.rollout.group_size} completions")
         self.positions_note = ""
         self._more: Callable[[], list[PromptInputs] | None] | None = None  # the next block of prompts (in train())
         set_seed(config.run.seed, device_specific=True)  # sampling: seed + process index, its own on each process
+
+    def _say(self, text: str) -> None:
+        """A start-up line for the person waiting (main process only)."""
+        if self.accelerator.is_main_process and self.cfg.run.progress:
+            print(text, flush=True)
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
@@ -164,6 +174,8 @@ class GRPOTrainer:
             self.out, enabled=self.accelerator.is_main_process, tensorboard=run.tensorboard,
             progress=run.progress, total=self.total_steps, start=self.state.step,
         )
+        self.timers.on_start = log.phase
+        flat = ZeroSpreadWatch(run.warn_zero_spread_steps, self.cfg.rollout.group_size, self.cfg.rollout.max_new_tokens)
         history: list[dict[str, float]] = []
         batches = self._prefetcher()
         self._more = lambda: self._take(batches)  # dynamic sampling's extra draws come from the same stream
@@ -188,12 +200,16 @@ class GRPOTrainer:
                         log.metrics(self.state.step, metrics)
                     if run.sample_every and self.state.step % run.sample_every == 0:
                         log.samples(self.state.step, sample_rows(rollout, run.samples_shown))
-                    log.advance(self.state.step, f"reward {metrics['reward/mean']:.3f}")
+                    log.advance(self.state.step, metrics)
+                    warning = flat.update(metrics)
+                    if warning:
+                        log.note(warning)
                 with self.timers("checkpoint"):
                     if run.save_every and self.state.step % run.save_every == 0:
                         self.save()
         finally:
             self._more = None
+            self.timers.on_start = None
             batches.close()
             log.close()
         if not run.save_every or self.state.step % run.save_every:

@@ -133,13 +133,19 @@ class Source:
             if t not in known:
                 raise ConfigError(f"{t!r} is not a declared task; known: {', '.join(known)}", "task")
 
-    def folders(self) -> tuple[str, ...]:
-        """The ingestion folders the path names; refused when none."""
+    def found(self) -> tuple[str, ...]:
+        """The ingestion folders (with samples/ or manifest.json: a table without rows has no files) the
+        path names; none when nothing matches."""
         found = sorted(p for p in glob.glob(self.path)
                        if os.path.isdir(os.path.join(p, "samples")) or os.path.isfile(os.path.join(p, "manifest.json")))
+        return tuple(os.path.normpath(p) for p in found)
+
+    def folders(self) -> tuple[str, ...]:
+        """The ingestion folders the path names; refused when none."""
+        found = self.found()
         if not found:
             raise RecipeError(f"source {self.name}: no ingestion folder (with samples/ or manifest.json) matches {self.path}")
-        return tuple(os.path.normpath(p) for p in found)
+        return found
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,28 @@ class Recipe:
     @property
     def weighted(self) -> bool:
         return self.temperature is not None or any(s.weight is not None for s in self.sources)
+
+    def check_sources(self) -> None:
+        """Every source, training and evaluation, names at least one ingestion folder; else one message
+        naming all that do not (a user fixing the first would otherwise meet the next one run later)."""
+        missing = [f"{s.name} ({s.path})" for s in self.sources if not s.found()]
+        missing += [f"{s.name} ({s.path}, evaluation)" for s in self.evaluation if not s.found()]
+        if missing:
+            raise RecipeError(
+                f"no ingestion folder (with samples/ or manifest.json) for {len(missing)} of the recipe's sources: "
+                f"{'; '.join(missing)}. Ingest them first (the recipe's header lists the commands), "
+                "or pass --root with the folder that holds them"
+            )
+
+    def with_frames(self, frames: str) -> "Recipe":
+        """The recipe with every training source's `frames:` set to `frames` (required | optional); the
+        recipe as given (written to the manifest) says so too."""
+        if frames not in FRAMES:
+            raise RecipeError(f"frames must be one of {FRAMES}, got {frames!r}")
+        out = dataclasses.replace(self, sources=tuple(dataclasses.replace(s, frames=frames) for s in self.sources))
+        given = [{**s, "frames": frames} if isinstance(s, Mapping) else s for s in self.raw.get("sources") or []]
+        object.__setattr__(out, "raw", {**self.raw, "sources": given})
+        return out
 
 
 def _resolved(source: Source, root: str, shared: Filters) -> Source:

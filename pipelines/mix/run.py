@@ -83,6 +83,7 @@ def run_mix(recipe: Recipe, out: str, overwrite: bool = False, allow_large: bool
     """Select and write under the output folder's lock; the recipe's folders are inputs, never outputs.
     A mixture estimated above the budget's limits (budget.py) is refused before any row is drawn,
     unless `allow_large`."""
+    recipe.check_sources()   # every missing source named at once, before recipe_folders meets the first
     outputs.check_apart(out, recipe_folders(recipe))
     with outputs.locked(out, "mix"):
         return _mix(recipe, out, overwrite, allow_large)
