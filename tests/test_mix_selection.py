@@ -181,3 +181,17 @@ def test_unreadable_samples_name_the_folder_and_the_first_line_of_the_error(root
         select(_recipe(tmp_path, [{"name": "b", "path": "broken"}]))
     assert str(err.value) == f"{broken}: its samples/ cannot be read ({first}); ingest it again"
     assert re.search(r"\(.+\)", str(err.value))
+
+
+def test_the_span_fraction_of_a_span_list_is_its_total_length(tmp_path):
+    # grounded QA evidence on 40 s videos: (10, 14) + (20, 22) is 6 s = 0.15; (0, 20) + (25, 35) is 30 s = 0.75
+    videos = synthetic.make_videos(1, n_frames=2, prefix="qa")
+    rows = []
+    for i, spans in enumerate(([(10.0, 14.0), (20.0, 22.0)], [(0.0, 20.0), (25.0, 35.0)])):
+        row = _rows(videos, 1, f"qa{i}", task="grounded_qa", start=i)[0]
+        del row["span"]
+        rows.append({**row, "choices": ["yes", "no"], "answer_index": 0,
+                     "spans": [{"start": s, "end": e} for s, e in spans]})
+    synthetic.write_ingested(str(tmp_path / "qa"), rows, videos)
+    sel = select(_recipe(tmp_path, [{"name": "qa", "path": "qa"}], filters={"span_fraction": {"max": 0.2}}))
+    assert _ids(sel) == ["qa0-000"] and sel.stats[0].dropped == {"filter_span_fraction": 1}
