@@ -31,14 +31,8 @@ def prepare_out(out: str, overwrite: bool) -> None:
     what vrft wrote there). An ingestion folder, or one holding files vrft did not write, is refused."""
     if storage.exists(out) and not storage.isdir(out):
         raise RecipeError(f"--out {out} exists and is not a folder")
-    kind = layout.kind_of(out)
-    if kind not in (None, layout.MIX):
-        raise outputs.FolderRefused(f"{out} holds a vrft {kind} output, not a mixture; mix into another folder")
     entries = layout.ENTRIES[layout.MIX]
-    foreign = outputs.strangers(out, entries if kind else ())
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise outputs.FolderRefused(f"{out} holds files vrft did not write ({shown}); mix into an empty or new folder")
+    kind = layout.claim(out, layout.MIX, entries, "a mixture", "mix")
     if kind and not overwrite:
         raise RecipeError(f"{out} already holds a mixture; pass --overwrite to replace it")
     if kind:

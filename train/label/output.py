@@ -27,13 +27,7 @@ def prepare(out: str, identity: dict[str, Any], overwrite: bool, resume: bool) -
         raise UserError("--overwrite and --resume contradict each other; pick one")
     if storage.exists(out) and not storage.isdir(out):
         raise UserError(f"{out} exists and is not a folder")
-    kind = layout.kind_of(out)
-    if kind not in (None, labels.KIND):
-        raise UserError(f"{out} holds a vrft {kind} output, not reward labels; label into another folder")
-    foreign = outputs.strangers(out, labels.ENTRIES if kind else ())
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise UserError(f"{out} holds files vrft did not write ({shown}); label into an empty or new folder")
+    kind = layout.claim(out, labels.KIND, labels.ENTRIES, "reward labels", "label")
     run_file = storage.join(out, labels.RUN_FILE)
     kept = 0
     if resume:
