@@ -263,3 +263,30 @@ def test_a_column_type_without_its_own_rule_passes_values_through_to_arrow():
 
     flag = normalize_module.converter(pa.bool_(), "flag")
     assert [flag(v) for v in (True, False, None)] == [True, False, None]
+
+
+def test_every_clipped_interval_is_recorded_in_column_order():
+    """A row holding a span and evidence spans both past the video: each clipped end is one repair code,
+    the span's first (a grounding row with stray evidence spans, normalized by the same rule)."""
+    row = normalize(grounding(-0.5, 5.0, spans=[{"start": 29.0, "end": 31.0}]), rec(), POLICY)
+    assert (row["span"], row["spans"]) == ({"start": 0.0, "end": 5.0}, [{"start": 29.0, "end": 30.0}])
+    assert row["repairs"] == ["span_start_clipped", "span_end_clipped"]
+
+
+def test_a_new_label_type_s_second_span_column_is_clipped_and_recorded_too():
+    import pyarrow as pa
+
+    import schemas
+    from schemas.repairs import repair_labels
+
+    label = schemas.register_label_type(schemas.LabelType(
+        name="cue", columns={"cue": pa.struct([("start", pa.float64()), ("end", pa.float64())])},
+        check=lambda row: [], answer_format="a time span", answer_example="<cue>1 to 2</cue>",
+        exempt={"validation checks": "test only", "report plots": "test only"}))
+    try:
+        row = {"duration": 30.0, "span": {"start": -0.5, "end": 5.0}, "cue": {"start": 29.0, "end": 31.0}}
+        out, repairs = repair_labels(row, POLICY)
+    finally:
+        schemas.unregister_label_type(label.name)
+    assert (out["span"], out["cue"]) == ({"start": 0.0, "end": 5.0}, {"start": 29.0, "end": 30.0})
+    assert repairs == ["span_start_clipped", "span_end_clipped"]
