@@ -7,7 +7,7 @@ profiles ("default", "videochat-r1"); metrics and trivial floors through the sam
 """
 
 from rewards import components as _components  # noqa: F401  (registers the built-in components)
-from rewards.answers import floor_answer, oracle_answer, write_answer
+from rewards.answers import floor_answer, guess_answer, oracle_answer, write_answer
 from rewards.adapters import compute_score, compute_score_videochat_r1, trl_component_rewards, trl_reward
 from rewards.component import Component, component_for, register_component, unregister_component
 from rewards.iou import box_iou, merge_intervals, merged_iou, temporal_iou
@@ -20,5 +20,5 @@ __all__ = [
     "compute_score_videochat_r1", "evaluate", "floor_names", "floor_predictions", "get_profile",
     "merge_intervals", "merged_iou", "profile_names", "register_component", "register_profile", "score_batch",
     "score_one", "temporal_iou", "trl_component_rewards", "trl_reward", "unregister_component",
-    "floor_answer", "oracle_answer", "write_answer",
+    "floor_answer", "guess_answer", "oracle_answer", "write_answer",
 ]

@@ -1,9 +1,11 @@
 """Answers written in a task's contract from predictions: the truth's own answer (the oracle, full
-marks), and a trivial floor's answer (whole video, copy of the first box), so baselines and the
-supervised warm start go through the very parser that reads a model's answers."""
+marks), a trivial floor's answer (whole video, copy of the first box), and a guess that follows the
+contract but says nothing about the answer (random times and letters, a fixed box), so baselines and
+the supervised warm start go through the very parser that reads a model's answers."""
 
 from __future__ import annotations
 
+import random
 from typing import Any, Mapping
 
 from rewards.component import component_for
@@ -26,6 +28,13 @@ def oracle_answer(task: str, truth: Truth) -> str:
     """The truth itself, written as the contract asks (at the contract's precision)."""
     decl = get_task(task)
     preds = {p.tag: component_for(p.label).expected(truth, p) for p in decl.parts}
+    return write_answer(task, preds, bool(truth.get("think", True)))
+
+
+def guess_answer(task: str, truth: Truth, rng: random.Random) -> str:
+    """A well-formed answer made only from what the prompt states (`Component.guess` of every part)."""
+    decl = get_task(task)
+    preds = {p.tag: component_for(p.label).guess(truth, p, rng) for p in decl.parts}
     return write_answer(task, preds, bool(truth.get("think", True)))
 
 

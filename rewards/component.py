@@ -3,13 +3,16 @@
 A component reads the content of its tag into a valid prediction (`parse`, None when the content is
 not a valid answer of its label type), writes a prediction back as answer text (`render`, its inverse),
 gives the truth as a prediction (`expected`), scores a prediction against the truth in [0, 1]
-(`score`), evaluates a list of predictions (`metrics`) and proposes a trivial prediction (`floor`)
-that every evaluation prints beside a model's numbers.
+(`score`), evaluates a list of predictions (`metrics`), proposes a trivial prediction (`floor`)
+that every evaluation prints beside a model's numbers, and makes a well-formed guess that carries no
+information about the answer (`guess`: drawn at random, or fixed), which teaches a model the answer
+contract without teaching it the answers (`rewards.answers.guess_answer`, the demo's warm start).
 All functions are pure and total: any string in, a number or None out, never an exception.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -33,6 +36,8 @@ class Component:
     floor_name: str = ""
     # Optional vectorized `score` over many (prediction, truth) pairs; must equal the scalar one.
     score_many: Callable[[Sequence[Prediction], Sequence[Truth], AnswerPart], list[float]] | None = None
+    # A valid prediction that uses only what the prompt states (duration, options, frame count), never the answer.
+    guess: Callable[[Truth, AnswerPart, random.Random], Prediction] | None = None
 
     def scores(self, preds: Sequence[Prediction], truths: Sequence[Truth], part: AnswerPart) -> list[float]:
         if self.score_many is not None:

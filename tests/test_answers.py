@@ -57,3 +57,27 @@ def test_render_is_the_inverse_of_parse(boxes, span):
     comp = component_for("spanset")
     back = comp.parse(comp.render([span, span]), {"duration": 100.0}, get_task("grounded_qa").parts[1])
     assert [x for iv in back for x in iv] == pytest.approx([*span, *span])
+
+
+ANSWER_FIELDS = {"span": {"start": 20.0, "end": 25.0}, "answer_index": 0,
+                 "spans": [{"start": 1.0, "end": 2.0}]}
+
+
+@pytest.mark.parametrize("task", sorted(TRUTHS))
+def test_guesses_follow_the_contract_and_ignore_the_answer(task):
+    """A guess is well formed (format 1 under the default profile) and is the same whatever the
+    answer is: it uses only what the prompt states (duration, options, frame count)."""
+    import random
+
+    from rewards import guess_answer
+
+    for think in (True, False):
+        truth = {**TRUTHS[task], "task": task, "think": think}
+        other = {**truth, **{k: v for k, v in ANSWER_FIELDS.items() if k in truth}}
+        if task == "tracking":
+            other["boxes"] = [{**b, "x0": 0.5, "x1": 0.9} for b in truth["boxes"]]
+        texts = [guess_answer(task, t, random.Random(7)) for t in (truth, other)]
+        assert texts[0] == texts[1]
+        assert score_one(task, texts[0], truth, "default")["format"] == 1.0
+    draws = {guess_answer(task, {**TRUTHS[task], "task": task}, random.Random(s)) for s in range(20)}
+    assert len(draws) == (1 if task == "tracking" else len(draws)) and (task == "tracking" or len(draws) > 3)

@@ -37,5 +37,6 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
 
 
 CHOICE = register_component(
-    Component("choice", parse, option_letter, lambda truth, part: truth["answer_index"], score, metrics)
+    Component("choice", parse, option_letter, lambda truth, part: truth["answer_index"], score, metrics,
+              guess=lambda truth, part, rng: rng.randrange(len(truth["choices"])))  # a letter, uniformly
 )

@@ -4,6 +4,7 @@ prediction is clipped to the video."""
 
 from __future__ import annotations
 
+import random
 from typing import Sequence
 
 from rewards.component import Component, Truth, mean, recall_at, register_component
@@ -51,7 +52,15 @@ def whole_video(truth: Truth, part: AnswerPart) -> tuple[float, float]:
     return (0.0, float(truth["duration"]))
 
 
+def random_interval(truth: Truth, part: AnswerPart, rng: random.Random) -> tuple[float, float]:
+    """Two times drawn uniformly over the video (the prompt states its duration), in order, as rendered."""
+    while True:
+        start, end = sorted(round(rng.uniform(0.0, float(truth["duration"])), 2) for _ in range(2))
+        if start < end:
+            return (start, end)
+
+
 SPAN = register_component(
     Component("span", parse, render, lambda truth, part: truth_interval(truth), score, metrics, floor=whole_video,
-              floor_name="whole-video")
+              floor_name="whole-video", guess=random_interval)
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from rewards.component import Component, Truth, mean, recall_at, register_component
-from rewards.components.span import clip_interval
+from rewards.components.span import clip_interval, random_interval
 from rewards.iou import merged_iou
 from rewards.numbers import read_times
 from schemas import AnswerPart
@@ -52,5 +52,6 @@ def whole_video(truth: Truth, part: AnswerPart) -> list[tuple[float, float]]:
 
 SPANSET = register_component(
     Component("spanset", parse, render, lambda truth, part: truth_intervals(truth), score, metrics,
-              floor=whole_video, floor_name="whole-video")
+              floor=whole_video, floor_name="whole-video",
+              guess=lambda truth, part, rng: [random_interval(truth, part, rng)])
 )
