@@ -38,6 +38,8 @@ class DataConfig:
     prompts_per_step: int = 1                 # prompts per step per process (the paper: 1 per GPU on 8 GPUs)
     prefetch: int = 4                         # examples decoded ahead by the worker thread
     epochs: int = 1                           # passes over the shards before the run stops by itself
+    max_frames: int = 0                       # > 0: each video thinned to this many frames, evenly (0 = all stored)
+    max_prompt_tokens: int = 0                # > 0: longer prompts are shown fewer frames; refused if text alone is longer
 
 
 @dataclass
@@ -106,6 +108,8 @@ class TrainConfig:
             (bool(self.model.path), "model.path is required"),
             (bool(self.data.shards), "data.shards is required"),
             (self.data.prompts_per_step >= 1, "data.prompts_per_step must be >= 1"),
+            (self.data.max_frames == 0 or self.data.max_frames >= 2, "data.max_frames must be 0 (all) or >= 2"),
+            (self.data.max_prompt_tokens >= 0, "data.max_prompt_tokens must be >= 0 (0 = no cap)"),
             (self.rollout.group_size >= 2, "rollout.group_size must be >= 2 (advantages compare within a group)"),
             (self.rollout.temperature > 0, "rollout.temperature must be > 0"),
             (0 < self.rollout.top_p <= 1, "rollout.top_p must be in (0, 1]"),

@@ -4,10 +4,17 @@ The shards (`schemas.training_schema()`, written by `vrft mix`) already hold eac
 JPEG bytes on the model's pixel grid with their timestamps and sampled fps, so reading is: Parquet row ->
 decode a few JPEGs -> numpy. No video is ever decoded here. The position is a global row index over the
 shard files in sorted order (repeated for each epoch), so a checkpoint can resume exactly.
+
+`max_frames` thins a video at training time (shards of real videos hold 60-90 frames; a CPU step on
+them takes minutes): an even number of the stored frames, spread evenly, first and last kept, with
+their own timestamps, and the fps the model is told recomputed from those timestamps exactly as
+ingestion computes it, so the model's time positions still match the frames' real times. Frames a
+label is drawn on (a box track's) are never thinned: the answer names one box per frame.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import io
 import json
@@ -61,18 +68,63 @@ def decode_frames(jpegs: list[bytes]) -> np.ndarray:
     return np.stack(frames)
 
 
-def decode_row(index: int, row: dict[str, Any]) -> Example:
+def even_indices(count: int, limit: int) -> list[int]:
+    """Indices of at most `limit` of `count` frames, spread evenly with the first and last kept; the
+    kept count is even (two frames make one temporal patch) and at least 2. All when limit <= 0 or
+    count <= limit."""
+    if limit <= 0 or count <= limit:
+        return list(range(count))
+    n = max(2, limit - limit % 2)
+    return [round(i * (count - 1) / (n - 1)) for i in range(n)]
+
+
+def thin_frames(timestamps: list[float], fps: float, max_frames: int) -> tuple[list[int], list[float], float]:
+    """(kept indices, their timestamps, the fps to tell the model) for at most `max_frames` frames.
+    Unthinned videos keep their stored fps; thinned ones get (n - 1) / (last - first) of the kept
+    frames, the rule ingestion stores (`pipelines.video.row.sampled_fps`)."""
+    from pipelines.video.row import sampled_fps
+
+    keep = even_indices(len(timestamps), max_frames)
+    if len(keep) == len(timestamps):
+        return keep, list(timestamps), fps
+    kept = [timestamps[i] for i in keep]
+    return keep, kept, sampled_fps(kept, fps)
+
+
+def labels_on_frames(task: str, truth: dict[str, Any]) -> bool:
+    """True when the sample's labels are drawn on its stored frames (a box track): never thinned."""
+    import schemas
+
+    return schemas.get_task(task).frame_times(truth) is not None
+
+
+def thin_example(example: Example, max_frames: int) -> Example:
+    """The example with at most `max_frames` of its frames (`thin_frames`)."""
+    keep, timestamps, fps = thin_frames(example.timestamps, example.fps, max_frames)
+    return dataclasses.replace(example, frames=example.frames[keep], timestamps=timestamps, fps=fps)
+
+
+def decode_row(index: int, row: dict[str, Any], max_frames: int = 0) -> Example:
+    """One row decoded; with `max_frames` > 0, only the frames `thin_frames` keeps are decoded
+    (all of them when the labels sit on the frames)."""
     video = row["videos"][0]
+    truth = json.loads(row["reward_model"]["ground_truth"])
+    timestamps = [float(t) for t in video["timestamps"]]
+    if max_frames and not labels_on_frames(row["task"], truth):
+        keep, timestamps, fps = thin_frames(timestamps, float(video["fps"]), max_frames)
+    else:
+        keep, fps = list(range(len(timestamps))), float(video["fps"])
+    jpegs = video["video"]
     return Example(
         index=index,
         sample_id=row["sample_id"],
         task=row["task"],
         video_key=row.get("video_key") or "",
         messages=[dict(m) for m in row["prompt"]],
-        frames=decode_frames(video["video"]),
-        timestamps=[float(t) for t in video["timestamps"]],
-        fps=float(video["fps"]),
-        truth=json.loads(row["reward_model"]["ground_truth"]),
+        frames=decode_frames([jpegs[i] for i in keep]),
+        timestamps=timestamps,
+        fps=fps,
+        truth=truth,
     )
 
 

@@ -33,7 +33,12 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         raise UserError(str(err)) from None
     check_paths(cfg)
+    from train.limits import PromptTooLong
+    from train.summary import describe, reward_trend
+    from train.threads import cpu_threads
     from train.trainer import run_training
+
+    cpu_threads()
 
     resume = Path(args.resume_from) if args.resume_from else args.resume
     if args.resume_from and not (resume / "trainer_state.json").is_file():
@@ -43,13 +48,19 @@ def run(args: argparse.Namespace) -> int:
 
         if latest_checkpoint(Path(cfg.run.out)) is None:
             raise UserError(f"--resume: no checkpoint under {Path(cfg.run.out) / 'checkpoints'}")
-    summary = run_training(cfg, resume=resume)
+    try:
+        summary = run_training(cfg, resume=resume)
+    except PromptTooLong as err:
+        raise UserError(str(err)) from None
     last = summary["history"][-1] if summary["history"] else {}
     where = f" (resumed from {summary['resumed_from']})" if summary["resumed_from"] else ""
     print(f"trained {summary['steps']} steps{where}; {summary['trainable_parameters']:,} of "
           f"{summary['parameters']:,} parameters trainable")
     if last:
         print(f"last step: reward {last['reward/mean']:.4f}, kl {last['kl']:.4f}, {last['step_seconds']:.2f} s/step")
+    for line in describe(reward_trend(summary["history"])):
+        print(line)
+    print(summary["prompts"])
     out = Path(summary["out"])
     print(f"wrote {out / 'metrics.jsonl'}, {out / 'samples.jsonl'}, {out / 'checkpoints'}, model {out / 'final'}")
     return 0
