@@ -56,3 +56,4 @@ def test_guess_labels_are_guesses_not_truths(tmp_path):
     batch = supervised_batch(processor, examples, torch.device("cpu"), texts)
     for row, text in zip(batch["labels"], texts):
         assert processor.tokenizer.decode(row[row != -100].tolist()[:-1]) == text
+

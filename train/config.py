@@ -1,8 +1,8 @@
 """The training configuration: typed sections that mirror the YAML file, plus `key=value` overrides.
 
 A config names everything a run needs; the shipped `train/configs/videochat_r1.yaml` holds the paper's
-values (docs/reference.md) and `tiny_cpu.yaml` a toy run for tests and the demo. Unknown keys and bad values
-are user mistakes and raise `ConfigError` with the offending key, never a traceback deep in the loop.
+values (docs/reference.md) and `tiny_cpu.yaml` a toy CPU run that learns (the demo's GRPO stage). Unknown keys
+and bad values are user mistakes and raise `ConfigError` with the offending key, never a traceback deep in the loop.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ class PromptLimits:
     def summary(self) -> str:
         """One line for the end of a run."""
         if not (self.max_frames or self.max_prompt_tokens):
-            return f"{self.encoded} prompts, every stored frame shown (no data.max_frames / data.max_prompt_tokens)"
-        return (f"{self.encoded} prompts: {self.thinned} shown fewer frames than stored (data.max_frames="
+            return f"{self.encoded} prompts prepared, every stored frame shown (no data.max_frames / data.max_prompt_tokens)"
+        return (f"{self.encoded} prompts prepared: {self.thinned} shown fewer frames than stored (data.max_frames="
                 f"{self.max_frames or 'off'}), {self.cut_to_fit} of them cut to fit data.max_prompt_tokens="
                 f"{self.max_prompt_tokens or 'off'}")
