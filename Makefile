@@ -1,10 +1,13 @@
 # Two commands on a fresh machine: `make test` and `make demo`. Each bootstraps what it needs first.
 PY := .venv/bin/python
 
-.PHONY: setup test demo bench clean
+.PHONY: setup clients test demo bench clean
 
 setup:
 	@bash scripts/bootstrap.sh
+
+clients:
+	@bash scripts/clients.sh
 
 test: setup
 	$(PY) -m pytest -q
@@ -20,4 +23,4 @@ bench: setup
 	$(PY) bench/train_step.py
 
 clean:
-	rm -rf .venv .pytest_cache build *.egg-info
+	rm -rf .venv .clients .pytest_cache build *.egg-info

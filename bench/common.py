@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if str(ROOT) in sys.path:  # first, before bench/ itself: bench/rewards.py must not shadow the rewards package
+    sys.path.remove(str(ROOT))
+sys.path.insert(0, str(ROOT))
 
 
 def real_data_dir() -> Path:

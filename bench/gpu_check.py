@@ -1,6 +1,8 @@
 """GPU check: a few GRPO steps of a larger random-init Qwen2.5-VL-architecture model in bf16 autocast
-(fp32 weights) on real-size frames; prints tokens/s, per-phase times and peak memory. Run it through
-bench/gpu_check.sh on the device machine (no network there: everything is built here, offline).
+(fp32 weights) on real-size frames; prints the start-up positions check, tokens/s, per-phase times and
+peak memory. Run it through bench/gpu_check.sh on the device machine (no network there: everything is
+built here, offline). Under `accelerate launch` / torchrun it runs as several processes (each builds the
+same model from the same seed; `--prompts` is per process); only the main process prints.
 
 Sizes (text model; the vision tower is Qwen2.5-VL's real one, 32 blocks of width 1280, ~0.67 B):
   small   hidden 896,  24 layers (a Qwen2.5-0.5B-shaped text model)
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -35,7 +38,9 @@ VOCAB = 151_936
 
 
 def build_model(out: Path, size: str, smoke: bool = False) -> int:
-    """Random-init model (on the GPU, fast) + padded tokenizer + real-size processor, saved in bf16."""
+    """Random-init model (on this process's GPU, fast) + padded tokenizer + real-size processor, saved in bf16."""
+    import os
+
     import torch
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 
@@ -50,6 +55,8 @@ def build_model(out: Path, size: str, smoke: bool = False) -> int:
     vision = dict(SMOKE_VISION if smoke else VISION, out_hidden_size=text["hidden_size"])
     config = tiny_config(tokenizer, text_overrides=text, vision_overrides=vision)
     torch.manual_seed(0)
+    if not smoke:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     with torch.device("cpu" if smoke else "cuda"):
         model = Qwen2_5_VLForConditionalGeneration(config)
     eos = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")]
@@ -77,18 +84,21 @@ def main() -> None:
     import torch
 
     from train.config import load_config
-    from train.toy import write_toy_shards
+    from train.synthetic_training_shards import write_toy_shards
     from train.trainer import GRPOTrainer
 
     assert args.cpu_smoke or torch.cuda.is_available(), "no CUDA device"
-    print(f"device {'cpu' if args.cpu_smoke else torch.cuda.get_device_name()}, torch {torch.__version__}", flush=True)
+    world, main_process = int(os.environ.get("WORLD_SIZE", "1")), os.environ.get("RANK", "0") == "0"
+    say = print if main_process else (lambda *a, **k: None)
+    say(f"device {'cpu' if args.cpu_smoke else torch.cuda.get_device_name()}, torch {torch.__version__}, "
+        f"{world} process(es)", flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         started = time.perf_counter()
         params = build_model(tmp / "model", args.size, smoke=args.cpu_smoke)
-        print(f"built a random {args.size} Qwen2.5-VL: {params / 1e9:.2f} B parameters ({time.perf_counter() - started:.0f} s)", flush=True)
+        say(f"built a random {args.size} Qwen2.5-VL: {params / 1e9:.2f} B parameters ({time.perf_counter() - started:.0f} s)", flush=True)
         # 392x224 frames: the reference's size for a 480x270 clip under its 3584-token budget
-        write_toy_shards(tmp / "shards", rows=args.prompts * (args.steps + 1), files=1,
+        write_toy_shards(tmp / "shards", rows=args.prompts * world * (args.steps + 1), files=1,
                          frames=args.frames, fps=2.0, height=224, width=392)
         cfg = load_config(ROOT / "train" / "configs" / "videochat_r1.yaml", [
             f"model.path={tmp / 'model'}", f"data.shards={tmp / 'shards'}", f"run.out={tmp / 'run'}",
@@ -97,22 +107,26 @@ def main() -> None:
             f"rollout.max_new_tokens={args.max_new_tokens}", f"optim.micro_batch_size={args.micro_batch}",
         ])
         trainer = GRPOTrainer(cfg)  # the real rewards (all 0 for random weights; timing is the point)
-        print(f"trainer ready ({time.perf_counter() - started:.0f} s); video tokens per prompt: "
-              f"{args.frames // 2 * (224 // 28) * (392 // 28)}; G = {cfg.rollout.group_size}", flush=True)
-        history = trainer.train()
+        say(f"trainer ready ({time.perf_counter() - started:.0f} s); video tokens per prompt: "
+            f"{args.frames // 2 * (224 // 28) * (392 // 28)}; G = {cfg.rollout.group_size}; "
+            f"{trainer.accelerator.num_processes} process(es), {trainer.accelerator.distributed_type}", flush=True)
+        history = trainer.train()  # its main process prints the start-up positions check
         timed = history[1:] or history
         summary = {k: statistics.mean(h[k] for h in timed) for k in timed[0] if k.startswith("time/")}
         for key in ("step_seconds", "tokens_per_second", "tokens", "completion_tokens"):
             summary[key] = statistics.mean(h[key] for h in timed)
         summary["generated_tokens_per_second"] = summary["completion_tokens"] / summary["time/rollout"]
         summary["peak_memory_gib"] = max(h.get("peak_memory_gib", 0.0) for h in history)
-        print(f"\n{args.size}: {params / 1e9:.2f} B parameters, bf16 autocast, fp32 AdamW, activation checkpointing; "
-              f"{args.prompts} prompt(s) x G={cfg.rollout.group_size}, {args.frames} frames 392x224, "
-              f"{args.max_new_tokens} new tokens; mean of {len(timed)} step(s) after a warm-up")
+        say(f"\n{args.size}: {params / 1e9:.2f} B parameters, bf16 autocast, fp32 AdamW, activation checkpointing; "
+            f"{world} process(es) x {args.prompts} prompt(s) x G={cfg.rollout.group_size}, {args.frames} frames "
+            f"392x224, {args.max_new_tokens} new tokens; mean of {len(timed)} step(s) after a warm-up "
+            f"(tokens over all processes; times and memory the slowest / largest process's)")
         for key, value in summary.items():
-            print(f"  {key.removeprefix('time/'):<28} {value:12.2f}")
-        if args.json:
-            Path(args.json).write_text(json.dumps({"size": args.size, "parameters": params, **summary}, indent=1))
+            say(f"  {key.removeprefix('time/'):<28} {value:12.2f}")
+        if args.json and main_process:
+            Path(args.json).write_text(json.dumps({"size": args.size, "parameters": params, "processes": world,
+                                                   "positions": trainer.positions_note, **summary}, indent=1))
+        trainer.close()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 # The one GPU check for the device machine (run from the repo root):
 #   bash bench/gpu_check.sh            # SIZE=medium STEPS=3 by default; SIZE=small for a quicker run
 # A few GRPO steps of a random-init Qwen2.5-VL-architecture model (~2.2 B with the real vision tower)
-# in bf16 autocast on 60 real-size frames; prints tokens/s, per-phase times and peak GPU memory.
+# in bf16 autocast on 60 real-size frames; prints the positions check, tokens/s, per-phase times and
+# peak GPU memory. With 2+ GPUs it then runs the 2-process paths the README's commands use: FSDP2
+# (train/configs/accelerate_fsdp.yaml) and DDP (accelerate_ddp.yaml), SIZE2=small STEPS2=2 by default.
 # Needs the project's Python environment (.venv, or PYTHON=...); no network is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +24,15 @@ out=${OUT:-/tmp}
 export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1
 "$PY" bench/gpu_check.py --size "${SIZE:-medium}" --steps "${STEPS:-3}" --json "$out/gpu_check.json" 2>&1 \
   | grep -v -e "Loading weights" -e "Writing model" | tee "$out/gpu_check.txt"
+
+gpus=$("$PY" -c 'import torch; print(torch.cuda.device_count())')
+if [ "$gpus" -ge 2 ]; then
+  for kind in fsdp ddp; do
+    echo "== 2 processes, $kind (train/configs/accelerate_$kind.yaml) =="
+    "$PY" -m accelerate.commands.launch --config_file "train/configs/accelerate_$kind.yaml" --num_processes 2 \
+      bench/gpu_check.py --size "${SIZE2:-small}" --steps "${STEPS2:-2}" --json "$out/gpu_check_2proc_$kind.json" 2>&1 \
+      | grep -v -e "Loading weights" -e "Writing model" | tee "$out/gpu_check_2proc_$kind.txt"
+  done
+else
+  echo "== 2-process paths skipped: $gpus GPU(s) visible =="
+fi

@@ -25,7 +25,7 @@ from common import ROOT, real_data_dir  # noqa: E402
 
 import schemas  # noqa: E402
 from pipelines.ingest import IngestConfig, run_ingest  # noqa: E402
-from pipelines.ingest.parquet_io import write_rows  # noqa: E402
+from pipelines.parquet import write_rows  # noqa: E402
 from pipelines.normalize import RepairPolicy, normalize  # noqa: E402
 from pipelines.sources import Rejected, SourceOptions, get_adapter  # noqa: E402
 

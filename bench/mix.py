@@ -35,7 +35,7 @@ def peak_mb() -> float:
 
 
 def build(folder: Path, n: int) -> None:
-    from pipelines.synthetic_shards import synthetic_dataset
+    from pipelines.synthetic_ingested import synthetic_dataset
 
     if not (folder / "manifest.json").exists():
         synthetic_dataset(str(folder), n, n // 4, TASKS, n_frames=4, size=(56, 56))
@@ -67,12 +67,13 @@ def naive(data: str, out: str) -> dict:
     t0 = time.perf_counter()
     samples = pd.concat([pd.read_parquet(f) for f in sorted(glob.glob(f"{data}/samples/*.parquet"))])
     videos = pd.concat([pd.read_parquet(f) for f in sorted(glob.glob(f"{data}/videos/*.parquet"))])
-    joined = samples.merge(videos[["video_key", "frames", "timestamps", "sampled_fps"]], on="video_key")
+    columns = ["video_key", "frames", "timestamps", "sampled_fps", "frame_width", "frame_height", "frame_crc32"]
+    joined = samples.merge(videos[columns], on="video_key")
     joined = joined.sample(frac=1.0, random_state=0)
     rows = []
     for i, r in enumerate(joined.to_dict("records")):
         r = {k: plain(v) for k, v in r.items()}
-        rows.append(schemas.training_row(r, r["frames"], r["timestamps"], r["sampled_fps"], think=True, index=i))
+        rows.append(schemas.training_row(r, schemas.video_entry(r), think=True, index=i))
     os.makedirs(out, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=schemas.training_schema()), f"{out}/part-00000.parquet")
     return {"seconds": time.perf_counter() - t0, "rows": len(rows), "base_mb": base}

@@ -1,11 +1,13 @@
 """Reward throughput and worst-case latency.
 
 Prints completions/s per task and profile on generated completions (correct, noisy and malformed
-ones mixed), the slowest single call on 1 MB hostile completions, and tracking throughput against a
+ones mixed), the slowest single call on 1 MB hostile completions, tracking throughput against a
 plain per-completion `ast.literal_eval` scorer measured in the same run (target: >= 5x; every 1 MB
-call < 10 ms).
+call < 10 ms), and a nesting-depth sweep (brackets 1,000 to 1,000,000 deep, every task and profile):
+the growth of the slowest call's time from the shallowest to the deepest input against the growth of
+the input's length (linear time: a ratio near 1; quadratic: near the length ratio, 1000).
 
-    .venv/bin/python bench/rewards.py [--n 20000]
+    .venv/bin/python bench/rewards.py [--n 20000] [--max-depth 1000000]
 """
 
 from __future__ import annotations
@@ -107,6 +109,36 @@ def literal_eval_tracking(completions, truths):
     return out
 
 
+DEPTH_SHAPES = {  # nested brackets inside the answer, as a hostile model or user could write them
+    "balanced": lambda d: "[" * d + "]" * d,
+    "unclosed": lambda d: "[" * d,
+    "mixed": lambda d: "[(" * (d // 2) + ")]" * (d // 2),
+    "list-of-lists": lambda d: "[" * d + "0.1, 0.2, 0.3, 0.4" + "]" * d,
+}
+
+
+def depth_sweep(max_depth: int) -> None:
+    """Slowest scoring call per depth over every shape, task and profile; growth against input length."""
+    depths = [d for d in (1_000, 10_000, 100_000, 1_000_000) if d <= max_depth]
+    truths = {task: make()[1] for task, make in CASES.items()}
+    print(f"\nnesting-depth sweep: slowest call over {len(DEPTH_SHAPES)} shapes x {len(CASES)} tasks x profiles")
+    print(f"  {'depth':>10}{'chars':>12}{'slowest ms':>12}{'us per 1k chars':>18}")
+    worst = {}
+    for d in depths:
+        slowest, chars = 0.0, 0
+        for shape in DEPTH_SHAPES.values():
+            text = f"<think>t</think><answer>{shape(d)}</answer>"
+            chars = max(chars, len(text))
+            for task, truth in truths.items():
+                for profile in profile_names():
+                    slowest = max(slowest, timed(score_one, task, text, truth, profile, repeat=2))
+        worst[d] = (slowest, chars)
+        print(f"  {d:>10,}{chars:>12,}{slowest * 1000:>12.2f}{slowest * 1e6 / (chars / 1000):>18.2f}")
+    (t0, c0), (t1, c1) = worst[depths[0]], worst[depths[-1]]
+    growth, length = t1 / t0, c1 / c0
+    print(f"  time x{growth:,.0f} for length x{length:,.0f}: ratio {growth / length:.2f} (linear ~1, quadratic ~{length:,.0f})")
+
+
 def timed(fn, *args, repeat=3):
     best = float("inf")
     for _ in range(repeat):
@@ -119,6 +151,7 @@ def timed(fn, *args, repeat=3):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20000, help="completions per task")
+    ap.add_argument("--max-depth", type=int, default=1_000_000, help="deepest nesting in the depth sweep")
     args = ap.parse_args()
 
     print(f"{'task':<20}{'profile':<14}{'completions/s':>15}")
@@ -150,6 +183,7 @@ def main() -> None:
     for (task, profile), (ms, name) in sorted(worst.items()):
         print(f"  {task:<20}{profile:<14}{ms:8.2f} ms  ({name})")
     print(f"  overall worst: {max(v[0] for v in worst.values()):.2f} ms")
+    depth_sweep(args.max_depth)
 
 
 if __name__ == "__main__":

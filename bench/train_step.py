@@ -74,7 +74,7 @@ def write_video_shard(path: Path, video: Path, count: int) -> tuple[dict, Path]:
     from PIL import Image
 
     import schemas
-    from train.toy import QUERIES, write_shard
+    from train.synthetic_training_shards import QUERIES, write_shard
 
     vr = decord.VideoReader(str(video), num_threads=1)
     total, fps = len(vr), vr.get_avg_fps()
@@ -88,12 +88,13 @@ def write_video_shard(path: Path, video: Path, count: int) -> tuple[dict, Path]:
     duration = total / fps
     timestamps = [i / fps for i in indices]
     sampled_fps = len(indices) / duration
+    entry = schemas.video_entry(schemas.frame_columns(jpegs, timestamps, sampled_fps, w, h))
     rows = []
     for i in range(count):
         sample = {"sample_id": f"bench-{i}", "task": "temporal_grounding", "dataset": "bench", "split": "train",
                   "video_key": video.stem, "query": QUERIES[i % len(QUERIES)], "duration": duration,
                   "span": {"start": 1.0, "end": min(5.0, duration)}}
-        rows.append(schemas.training_row(sample, jpegs, timestamps, sampled_fps, index=i))
+        rows.append(schemas.training_row(sample, entry, index=i))
     write_shard(path, rows)
     plan = {"frames": len(indices), "height": h, "width": w, "fps": sampled_fps, "indices": indices,
             "kb_per_frame": sum(map(len, jpegs)) / len(jpegs) / 1024}
@@ -158,7 +159,7 @@ def print_data_paths(data: dict[str, dict[str, float]], examples: int) -> None:
 
 def time_steps(model_dir: Path, tmp: Path, steps: int) -> dict[str, list[float]]:
     from train.config import load_config
-    from train.toy import write_toy_shards
+    from train.synthetic_training_shards import write_toy_shards
     from train.trainer import GRPOTrainer
 
     write_toy_shards(tmp / "toy", rows=2 * (steps + 1), files=1)

@@ -1,4 +1,4 @@
-"""Draft -> normalized `samples` row: whitespace, repairs by policy, a stable id, then the task's checks.
+"""Draft -> normalized `samples` row: whitespace, repairs by policy, a content-derived id, then the task's checks.
 
 Everything here is generic: what counts as an interval (to clip) or a text (to tidy) is read from the
 Arrow types of the `samples` columns that the label types declare, so a new task needs no change here.
@@ -9,6 +9,7 @@ codes as the reason ("+"-joined when several), so `rejected_by_reason` sums to `
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
@@ -24,6 +25,7 @@ from pipelines.sources.base import Draft, RawRecord, Rejected
 SPAN_END_CLIPPED = "span_end_clipped"
 SPAN_START_CLIPPED = "span_start_clipped"
 IDENTITY_COLUMNS = ("sample_id", "task", "dataset", "split", "video_key", "source_file", "source_key")
+NOT_CONTENT = ("sample_id", "dataset", "split", "duration", "source_file", "source_key", "repairs")
 
 
 @dataclass(frozen=True)
@@ -52,21 +54,57 @@ def _columns() -> tuple[dict[str, Callable[[Any], Any]], tuple[str, ...], tuple[
     return converters, single, many, texts
 
 
+@lru_cache(maxsize=1)
+def _content_columns() -> tuple[str, ...]:
+    return tuple(n for n in schemas.samples_schema().names if n not in NOT_CONTENT)
+
+
 def tidy(text: Any) -> Any:
     """Runs of whitespace -> one space, ends stripped (non-strings pass through to the checks)."""
     return " ".join(text.split()) if isinstance(text, str) else text
 
 
-def sample_id(rec: RawRecord) -> str:
-    """Stable: the dataset, where the record came from and what it said; same input -> same id."""
-    key = "\x1f".join((rec.dataset, rec.source_file, rec.source_key, rec.raw_json()))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def _canonical(value: Any) -> Any:
+    """A value as the id sees it: numbers as floats (3 and 3.0 are one label), text tidied."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return tidy(value)
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return str(value)
+
+
+def content_id(dataset: str, draft: Draft) -> str:
+    """The id of a drafted record from what it says: its dataset and its content columns (task, video,
+    query, labels: every `samples` column but the provenance, split, duration and repairs). Not where it
+    sits in its file, nor its neighbours, nor what side files joined to it: the same record keeps its id
+    in a subset, a reordered file or another split file. Identical records share it (the writer keeps
+    the first and rejects the others as `duplicate_record`)."""
+    body = {name: _canonical(draft.get(name)) for name in _content_columns()}
+    return _digest(dataset, json.dumps(body, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def record_id(rec: RawRecord) -> str:
+    """The id of a record that could not be drafted: its dataset and the record as found (no position)."""
+    return _digest(rec.dataset, json.dumps(rec.raw, sort_keys=True, ensure_ascii=False, default=str))
 
 
 def id_of(rec: RawRecord, draft: Draft | None = None) -> str:
-    """The sample id a record has (or would have had): its own, for pre-normalized input, else the hash."""
-    given = (draft or {}).get("sample_id")
-    return given.strip() if isinstance(given, str) and given.strip() else sample_id(rec)
+    """The sample id a record has (or would have had): its own, for pre-normalized input, else the
+    hash of its content (of the record as found when it has no draft)."""
+    if draft is None:
+        return record_id(rec)
+    given = draft.get("sample_id")
+    return given.strip() if isinstance(given, str) and given.strip() else content_id(rec.dataset, draft)
 
 
 def clip_interval(iv: Any, duration: Any, tolerance: float) -> tuple[Any, list[str]]:
@@ -117,13 +155,16 @@ def _number_or_none(value: Any) -> Any:
     return float(value) if is_number(value) else value
 
 
-def normalize(draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duration: float | None = None) -> dict[str, Any]:
-    """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used."""
+def normalize(
+    draft: Draft, rec: RawRecord, policy: RepairPolicy, probed_duration: float | None = None, given_id: str | None = None
+) -> dict[str, Any]:
+    """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used.
+    `given_id`: the sample id when the caller already has it (`id_of(rec, draft)`, a hash of the record)."""
     converters, single, many, texts = _columns()
     row: dict[str, Any] = {name: draft.get(name) for name in converters}
     row["dataset"] = draft.get("dataset") or rec.dataset
     row["split"] = draft.get("split") or rec.split
-    row["sample_id"] = id_of(rec, draft)
+    row["sample_id"] = given_id if given_id is not None else id_of(rec, draft)
     row["source_file"], row["source_key"] = rec.source_file, rec.source_key
     for col in IDENTITY_COLUMNS:
         row[col] = row[col].strip() if isinstance(row[col], str) else row[col]

@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 import pyarrow.dataset as ds
 
-from schemas import get_task, option_letter
+from schemas import get_task, option_letter, stored_video
+from schemas.training import check_frames
 
 MAX_FRAMES = 64   # beyond this, frames are subsampled evenly (the timeline still shows all of them)
 COLUMNS = 8
@@ -45,8 +46,10 @@ def load_sample(folder: Path, sample_id: str) -> tuple[dict[str, Any], dict[str,
         if sample is None:
             raise SampleNotFound(f"sample {sample_id!r} is not in {folder / 'samples'}")
         video = None
-        if (folder / "videos").is_dir():
+        if any((folder / "videos").glob("*.parquet")):     # a table with no rows has no files
             video = _one(_dataset(folder / "videos"), "video_key", sample["video_key"])
+        if video and video.get("frames"):      # checked as every reader checks them; FrameError names what failed
+            check_frames(video["frames"], video["timestamps"] or [], video["sampled_fps"], video.get("frame_crc32"))
         frames = {
             "frames": (video or {}).get("frames") or [],
             "timestamps": (video or {}).get("timestamps") or [],
@@ -61,9 +64,9 @@ def load_sample(folder: Path, sample_id: str) -> tuple[dict[str, Any], dict[str,
     prompt = row["prompt"][-1]["content"]
     sample = {**truth, "sample_id": sample_id, "dataset": row.get("dataset"), "video_key": row.get("video_key"),
               "query": None, "prompt": prompt}
-    video = (row.get("videos") or [{}])[0]
-    frames = {"frames": video.get("video") or [], "timestamps": video.get("timestamps") or [], "fps": video.get("fps"),
-              "duration": truth.get("duration")}
+    video = stored_video(row)      # the training layout's one reader; FrameError on corrupted frames
+    frames = {"frames": video.frames if video else [], "timestamps": video.timestamps if video else [],
+              "fps": video.fps if video else None, "duration": truth.get("duration")}
     return sample, frames
 
 

@@ -9,6 +9,10 @@ and renamed into place when complete, so a killed process never leaves a visible
 reader never sees half of one. An object store publishes an object only when its upload completes, so
 remote files are written in place. Temporary names all come from `temp_name`; `is_temp` recognises them
 (a resumed run deletes the leftovers of a killed one).
+
+Writes raise a full disk, a read-only or failing filesystem or a missing permission as an
+`EnvironmentFailure` (`pipelines.environment`, named here too): the machine, not the data. `inside`
+confines a path to a root after resolving symlinks (media paths named by annotation files).
 """
 
 from __future__ import annotations
@@ -16,20 +20,29 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import glob as _glob
+import hashlib
 import io
 import json
 import os
+import posixpath
 import shutil
 import tempfile
 import uuid
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
+
+from pipelines.environment import (  # noqa: F401  (the storage layer's failures, named through it)
+    ENVIRONMENT_ERRNOS, EnvironmentFailure, environment_errors, environment_failure, is_environment,
+)
 
 TEMP_MARK = ".tmp-"
-
-
 def is_remote(path: str) -> bool:
     """True for a URL (`scheme://...`), False for a local path."""
     return "://" in str(path)
+
+
+def scheme(path: str) -> str:
+    """The URL scheme ("gs", "s3", "memory"), "" for a local path."""
+    return str(path).split("://", 1)[0] if is_remote(path) else ""
 
 
 def _fs(path: str) -> tuple[Any, str]:
@@ -100,6 +113,21 @@ def open_read(path: str) -> IO[bytes]:
     return fs.open(inner, "rb")
 
 
+def path_or_file(path: str) -> str | IO[bytes]:
+    """For readers that take either (pyarrow): a local path as it is (read natively, no Python file
+    in between), a URL as an open file."""
+    return path if not is_remote(path) else open_read(path)
+
+
+def sha256(path: str) -> str:
+    """The file's content digest, streamed a MiB at a time."""
+    h = hashlib.sha256()
+    with open_read(path) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def read_bytes(path: str) -> bytes:
     with open_read(path) as f:
         return f.read()
@@ -140,6 +168,25 @@ def listdir(path: str) -> list[str]:
     return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(inner, detail=False))
 
 
+def inside(root: str, path: str) -> bool:
+    """True when `path` is `root` or below it once `..` and, locally, symlinks are resolved (a media
+    path from an annotation file must not reach outside the folder it is declared relative to)."""
+    if is_remote(root) != is_remote(path):
+        return False
+    if not is_remote(root):
+        real_root, real = os.path.realpath(root), os.path.realpath(path)
+        return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+    (s1, r), (s2, p) = str(root).split("://", 1), str(path).split("://", 1)
+    r, p = posixpath.normpath("/" + r), posixpath.normpath("/" + p)
+    return s1 == s2 and (p == r or p.startswith(r.rstrip("/") + "/"))
+
+
+def escapes(relative: str) -> bool:
+    """True for a relative path that climbs above its starting folder (`../x`, `a/../../x`)."""
+    norm = posixpath.normpath(str(relative).replace("\\", "/"))
+    return norm == ".." or norm.startswith("../")
+
+
 def matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
@@ -164,7 +211,8 @@ def local_copy(path: str) -> Iterator[str]:
 
 def makedirs(path: str) -> None:
     if not is_remote(path):
-        os.makedirs(path, exist_ok=True)
+        with environment_errors(path):
+            os.makedirs(path, exist_ok=True)
         return
     fs, inner = _fs(path)
     fs.makedirs(inner, exist_ok=True)
@@ -202,38 +250,67 @@ def is_temp(name: str) -> bool:
     return base.startswith(".") and TEMP_MARK in base
 
 
+class AtomicFile:
+    """A whole file written by a caller that cannot use a `with` block (a writer kept open across
+    calls): write to `.file`, then `commit()` publishes it at `path`, or `discard()` leaves nothing.
+
+    Locally the file is written under `temp_name(path)` and renamed into place by `commit`; an object
+    store publishes an object only when its upload completes, so a URL is written in place."""
+
+    def __init__(self, path: str, mode: str = "wb") -> None:
+        if mode not in ("wb", "w"):
+            raise ValueError(f"AtomicFile writes whole files ('w' or 'wb'), not {mode!r}")
+        self.path = str(path)
+        makedirs(parent(self.path) or ".")
+        if is_remote(self.path):
+            fs, inner = _fs(self.path)
+            self._remote: tuple[Any, str] | None = (fs, inner)
+            self.tmp = self.path
+            self.file: IO[Any] = fs.open(inner, mode)
+        else:
+            self._remote = None
+            self.tmp = temp_name(self.path)
+            with environment_errors(self.path):
+                self.file = open(self.tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {}))
+
+    def commit(self) -> str:
+        if self._remote is None:
+            with environment_errors(self.path):
+                self.file.flush()
+                self.file.close()
+                os.replace(self.tmp, self.path)
+        else:
+            self.file.close()  # the upload completes: the object appears whole
+        return self.path
+
+    def discard(self) -> None:
+        """Drop what was written (an unfinished upload is not published); never raises."""
+        if self._remote is None:
+            with contextlib.suppress(Exception):
+                self.file.close()
+            with contextlib.suppress(OSError):
+                os.remove(self.tmp)
+            return
+        fs, inner = self._remote
+        with contextlib.suppress(Exception):
+            getattr(self.file, "discard", lambda: None)()
+        with contextlib.suppress(Exception):
+            self.file.close()
+        with contextlib.suppress(Exception):
+            fs.rm(inner)
+
+
 @contextlib.contextmanager
 def atomic_open(path: str, mode: str = "wb") -> Iterator[IO[Any]]:
     """Write a whole file: `with atomic_open(p, "w") as f: ...`; the file appears at `p` only when the
     block finishes without an exception (nothing is left behind otherwise)."""
-    if mode not in ("wb", "w"):
-        raise ValueError(f"atomic_open writes whole files ('w' or 'wb'), not {mode!r}")
-    path = str(path)
-    makedirs(parent(path) or ".")
-    if is_remote(path):  # an object store publishes on close
-        fs, inner = _fs(path)
-        f = fs.open(inner, mode)
-        try:
-            yield f
-        except BaseException:
-            with contextlib.suppress(Exception):
-                getattr(f, "discard", lambda: None)()  # an unfinished upload is dropped, not published
-            with contextlib.suppress(Exception):
-                f.close()
-            with contextlib.suppress(Exception):
-                fs.rm(inner)
-            raise
-        f.close()
-        return
-    tmp = temp_name(path)
+    out = AtomicFile(path, mode)
     try:
-        with open(tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
-            yield f
-            f.flush()
-        os.replace(tmp, path)
+        with environment_errors(path):
+            yield out.file
+        out.commit()
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
+        out.discard()
         raise
 
 
@@ -249,8 +326,9 @@ def write_text(path: str, text: str) -> str:
     return str(path)
 
 
-def write_json(path: str, obj: Any, indent: int | None = 2, sort_keys: bool = False) -> str:
-    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys) + "\n")
+def write_json(path: str, obj: Any, indent: int | None = 2, sort_keys: bool = False,
+               default: Callable[[Any], Any] | None = None) -> str:
+    return write_text(path, json.dumps(obj, indent=indent, sort_keys=sort_keys, default=default) + "\n")
 
 
 @contextlib.contextmanager

@@ -4,6 +4,11 @@
   must carry `reward_model` (verl-style, as vrft's training shards do) or `ground_truth`; one function
   per component is available through `trl_component_rewards` for TRL's per-function logging.
 - verl: `compute_score(data_source, solution_str, ground_truth, extra_info)` -> {"score": total, ...}.
+
+Both give every task the same keys: every component any declared task has (`component_names`), None
+where the row's task lacks it. That is "not applicable" as both expect it: TRL leaves None out of a
+reward function's mean, verl's validation metrics drop None, and verl's reward loop, which takes a
+batch's extra-info keys from its first row, finds every key in every row of a mixed-task batch.
 """
 
 from __future__ import annotations
@@ -11,7 +16,14 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping, Sequence
 
-from rewards.scoring import score_batch
+from rewards.scoring import score_mixed
+from schemas import tasks
+
+
+def component_names() -> tuple[str, ...]:
+    """Every component of every declared task, in declaration order (read at call time: a task
+    registered later counts)."""
+    return tuple(dict.fromkeys(c for t in tasks() for c in t.components))
 
 
 def _truth(value: Any) -> dict[str, Any]:
@@ -28,16 +40,7 @@ def _text(completion: Any) -> str:
 
 
 def _score_rows(completions: Sequence[Any], truths: Sequence[dict[str, Any]], profile: str) -> list[dict[str, float]]:
-    """Score a mixed-task batch, keeping the input order."""
-    out: list[dict[str, float]] = [{} for _ in completions]
-    by_task: dict[str, list[int]] = {}
-    for i, t in enumerate(truths):
-        by_task.setdefault(t["task"], []).append(i)
-    for task, idx in by_task.items():
-        scores = score_batch(task, [_text(completions[i]) for i in idx], [truths[i] for i in idx], profile)
-        for k, i in enumerate(idx):
-            out[i] = scores.row(k)
-    return out
+    return score_mixed([t["task"] for t in truths], [_text(c) for c in completions], truths, profile)
 
 
 def _columns_truths(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -55,12 +58,12 @@ def trl_reward(profile: str = "default") -> Callable[..., list[float]]:
     return reward
 
 
-def trl_component_rewards(components: Sequence[str], profile: str = "default") -> list[Callable[..., list[float]]]:
-    """One TRL reward function per component name (0 for tasks without that component)."""
+def trl_component_rewards(components: Sequence[str], profile: str = "default") -> list[Callable[..., list[float | None]]]:
+    """One TRL reward function per component name (None, "not applicable", for tasks without it)."""
 
-    def make(name: str) -> Callable[..., list[float]]:
-        def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
-            return [r.get(name, 0.0) for r in _score_rows(completions, _columns_truths(columns), profile)]
+    def make(name: str) -> Callable[..., list[float | None]]:
+        def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float | None]:
+            return [r.get(name) for r in _score_rows(completions, _columns_truths(columns), profile)]
 
         reward.__name__ = f"vrft_{name}"
         return reward
@@ -70,15 +73,16 @@ def trl_component_rewards(components: Sequence[str], profile: str = "default") -
 
 def compute_score(
     data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None
-) -> dict[str, float]:
-    """verl's custom reward function. The profile comes from extra_info["reward_profile"] (default)."""
+) -> dict[str, float | None]:
+    """verl's custom reward function: {"score": total, <every component name>: value or None}. The
+    profile comes from extra_info["reward_profile"] (default)."""
     profile = (extra_info or {}).get("reward_profile") or "default"
     row = _score_rows([solution_str], [_truth(ground_truth)], profile)[0]
-    return {"score": row.pop("total"), **row}
+    return {"score": row["total"], **{name: row.get(name) for name in component_names()}}
 
 
 def compute_score_videochat_r1(
     data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """verl entry point for the reference profile."""
     return compute_score(data_source, solution_str, ground_truth, {**(extra_info or {}), "reward_profile": "videochat-r1"})

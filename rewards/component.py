@@ -36,6 +36,8 @@ class Component:
     floor_name: str = ""
     # Optional vectorized `score` over many (prediction, truth) pairs; must equal the scalar one.
     score_many: Callable[[Sequence[Prediction], Sequence[Truth], AnswerPart], list[float]] | None = None
+    # What the numbers `metrics` returns are in: "%" (0-100) or "fraction" (0-1).
+    metric_unit: str = "%"
     # A valid prediction that uses only what the prompt states (duration, options, frame count), never the answer.
     guess: Callable[[Truth, AnswerPart, random.Random], Prediction] | None = None
 
@@ -53,6 +55,7 @@ def register_component(component: Component) -> Component:
 
 
 component_for = _COMPONENTS.get
+component_names = _COMPONENTS.names
 unregister_component = _COMPONENTS.remove
 
 

@@ -3,7 +3,7 @@
 `evaluate(task, predictions, truths)` takes one prediction dict per sample (answer tag -> parsed
 prediction or None, as a profile's `read` returns) and returns, per answer part, the label type's
 metrics (spans: mIoU, R@0.3/0.5/0.7; tracks: average overlap, success rate at 0.5/0.7; choices:
-accuracy) plus the share of unparseable answers.
+accuracy) plus the share of unparseable answers (percent; other units: `metric_units`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from rewards.component import component_for
 from schemas import get_task
 
 Truth = Mapping[str, Any]
+UNPARSED = "unparsed"  # the metric every part has: the share (percent) of answers that could not be read
 
 
 def evaluate(
@@ -24,7 +25,7 @@ def evaluate(
     for part in decl.parts:
         preds = [p.get(part.tag) for p in predictions]
         values = component_for(part.label).metrics(preds, truths, part, include_given)
-        values["unparsed"] = 100.0 * sum(p is None for p in preds) / max(1, len(preds))
+        values[UNPARSED] = 100.0 * sum(p is None for p in preds) / max(1, len(preds))
         out[part.component] = values
     return out
 
@@ -40,3 +41,8 @@ def floor_names(task: str) -> dict[str, str]:
     """Answer component -> the name of its floor ("whole-video", "copy-first-box")."""
     decl = get_task(task)
     return {p.component: component_for(p.label).floor_name for p in decl.parts if component_for(p.label).floor}
+
+
+def metric_units(task: str) -> dict[str, str]:
+    """Answer component -> the unit of its metrics ("%" or "fraction"); UNPARSED is always "%"."""
+    return {p.component: component_for(p.label).metric_unit for p in get_task(task).parts}

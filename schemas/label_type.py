@@ -34,6 +34,9 @@ class LabelType:
     # The times (seconds) of the frames the label is drawn on, when it is tied to frames (a box track):
     # ingestion then decodes exactly those frames. None: any frame plan will do.
     frame_times: Callable[[Row], Sequence[float] | None] = lambda row: None
+    # Stages this label type does without, by requirement name (`schemas.coverage`), with the reason:
+    # e.g. {"report plots": "nothing to draw"}. Anything not exempted must be covered at start-up.
+    exempt: Mapping[str, str] = field(default_factory=dict)
     doc: str = field(default="", compare=False)
 
 

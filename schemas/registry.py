@@ -33,3 +33,6 @@ class Registry(Generic[T]):
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._items)
+
+    def items(self) -> tuple[tuple[str, T], ...]:
+        return tuple(self._items.items())

@@ -2,17 +2,24 @@
 
 `samples` is one unified table: label columns are nullable and which ones a row needs follows from
 its task (see `schemas.checks`). `videos` holds probe facts and the decoded frames once per video.
-`training` is what `vrft mix` writes: one self-contained example per row, with verl's columns.
-The schema version travels in the Parquet file metadata.
+`training` is what `vrft mix` writes: one self-contained example per row, with verl's columns; its
+frames are HF `datasets` images (the `huggingface` metadata below), so verl's `RLHFDataset` and
+qwen_vl_utils read them unchanged. The schema version travels in the Parquet file metadata.
 """
 
 from __future__ import annotations
+
+import json
+import zlib
+from typing import Any, Sequence
 
 import pyarrow as pa
 
 from schemas.label_type import label_types
 
-SCHEMA_VERSION = "1"
+# 2: the videos plan holds the whole frame policy (factor, jpeg_quality)
+# 3: a CRC-32 per stored frame; training frames as HF images with sample_fps and the stored size
+SCHEMA_VERSION = "3"
 VERSION_KEY = b"vrft.schema_version"
 TABLE_KEY = b"vrft.table"
 
@@ -31,6 +38,8 @@ _SAMPLE_TAIL = [
     pa.field("repairs", pa.list_(pa.string())),           # repairs applied, e.g. "span_end_clipped"
 ]
 
+# The frame policy a video was planned with, whole (pipelines.video.policy.FramePolicy): validation
+# checks the frames against the policy of their own row.
 PLAN_TYPE = pa.struct(
     [
         ("target_fps", pa.float64()),
@@ -39,6 +48,8 @@ PLAN_TYPE = pa.struct(
         ("min_pixels", pa.int64()),       # per frame
         ("max_pixels", pa.int64()),       # per frame
         ("total_pixels", pa.int64()),     # per video, counted as the model counts (2 frames per patch)
+        ("factor", pa.int32()),           # frame sides are multiples of it (28: 14-pixel patches, 2x2 merge)
+        ("jpeg_quality", pa.int32()),
     ]
 )
 
@@ -59,6 +70,7 @@ _VIDEO_FIELDS = [
     pa.field("sampled_fps", pa.float64()),                # frames / seconds covered, what the model is told
     pa.field("timestamps", pa.list_(pa.float64())),       # seconds of the frames actually decoded
     pa.field("frames", pa.list_(pa.binary())),            # JPEG bytes, already on the 28-pixel grid
+    pa.field("frame_crc32", pa.list_(pa.uint32())),       # zlib.crc32 of each frame's bytes, made at ingest
 ]
 
 # Every input record an ingestion did not write, with why (the dead letter).
@@ -75,11 +87,20 @@ _REJECT_FIELDS = [
 ]
 
 MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.string())])
+# HF datasets' Image() feature: `datasets` decodes it to a PIL image (qwen_vl_utils' fetch_image takes
+# PIL images, not raw bytes). `path` is always null: the bytes are the frame.
+IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+# One entry of `videos`, as verl spreads it into a {"type": "video", ...} message for qwen_vl_utils:
+# `sample_fps` is what it tells the processor (second_per_grid_ts = 2 / sample_fps), `resized_*` keep the
+# stored size (no second resize). The other keys are vrft's; qwen_vl_utils ignores them.
 VIDEO_INPUT_TYPE = pa.struct(
     [
-        ("video", pa.list_(pa.binary())),                 # JPEG frames
-        ("timestamps", pa.list_(pa.float64())),
-        ("fps", pa.float64()),
+        ("video", pa.list_(IMAGE_TYPE)),                  # JPEG frames on the 28-pixel grid
+        ("sample_fps", pa.float64()),                     # the stored sampled fps
+        ("resized_height", pa.int32()),                   # the stored frame size
+        ("resized_width", pa.int32()),
+        ("timestamps", pa.list_(pa.float64())),           # seconds of each frame
+        ("frame_crc32", pa.list_(pa.uint32())),           # carried from videos/, checked by every reader
     ]
 )
 _TRAINING_FIELDS = [
@@ -109,8 +130,37 @@ _TRAINING_FIELDS = [
 ]
 
 
-def _tag(schema: pa.Schema, table: str) -> pa.Schema:
-    return schema.with_metadata({VERSION_KEY: SCHEMA_VERSION.encode(), TABLE_KEY: table.encode()})
+HF_KEY = b"huggingface"
+_HF_DTYPES = {"double": "float64", "float": "float32", "halffloat": "float16"}
+
+
+def hf_feature(typ: pa.DataType) -> Any:
+    """The HF `datasets` feature (its JSON form) of an Arrow type: IMAGE_TYPE is an Image(), lists are
+    List, structs dicts, the rest Value(dtype)."""
+    if typ == IMAGE_TYPE:
+        return {"_type": "Image"}
+    if pa.types.is_struct(typ):
+        return {f.name: hf_feature(f.type) for f in typ}
+    if pa.types.is_list(typ):
+        return {"feature": hf_feature(typ.value_type), "_type": "List"}
+    return {"dtype": _HF_DTYPES.get(str(typ), str(typ)), "_type": "Value"}
+
+
+def frame_crc32(frame: bytes) -> int:
+    """The checksum stored beside each frame (`frame_crc32` columns)."""
+    return zlib.crc32(frame)
+
+
+def corrupt_frames(frames: Sequence[bytes], checksums: Sequence[int] | None) -> list[int]:
+    """Indices of the frames whose bytes do not match their stored checksum (all of them when the
+    checksums are missing or not one per frame)."""
+    if checksums is None or len(checksums) != len(frames):
+        return list(range(len(frames)))
+    return [i for i, (f, c) in enumerate(zip(frames, checksums)) if zlib.crc32(f) != c]
+
+
+def _tag(schema: pa.Schema, table: str, extra: dict[bytes, bytes] | None = None) -> pa.Schema:
+    return schema.with_metadata({VERSION_KEY: SCHEMA_VERSION.encode(), TABLE_KEY: table.encode(), **(extra or {})})
 
 
 def label_fields() -> list[pa.Field]:
@@ -135,7 +185,10 @@ def rejects_schema() -> pa.Schema:
 
 
 def training_schema() -> pa.Schema:
-    return _tag(pa.schema(_TRAINING_FIELDS), "training")
+    """Stamped with HF datasets' features of the media column, so `load_dataset` decodes the frames."""
+    schema = pa.schema(_TRAINING_FIELDS)
+    media = {"videos": hf_feature(schema.field("videos").type)}
+    return _tag(schema, "training", {HF_KEY: json.dumps({"info": {"features": media}}).encode()})
 
 
 def schema_version(metadata: dict[bytes, bytes] | None) -> str | None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Idempotent setup for `make test` / `make demo`: ffmpeg, a .venv in the repo root, and the pinned deps.
-# Quick when nothing changed: the venv carries a stamp keyed on the dependency files' contents.
+# Idempotent setup for `make test` / `make demo`: ffmpeg, a .venv in the repo root, the pinned deps, and
+# the test clients beside the venv (scripts/clients.sh). Quick when nothing changed: the venv and the
+# clients each carry a stamp keyed on their dependency files' contents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,7 @@ fi
 
 want=$(cat pyproject.toml constraints.txt scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
-  exit 0
+  exec bash scripts/clients.sh
 fi
 
 echo "bootstrap: building $VENV (first run takes a few minutes; log in $VENV/bootstrap.log) ..."
@@ -39,4 +40,5 @@ if ! { "$VENV/bin/python" -m pip install --upgrade pip \
   exit 1
 fi
 echo "$want" > "$STAMP"
+bash scripts/clients.sh
 echo "bootstrap: ready"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
+
+from pipelines import storage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,6 +27,20 @@ def real_data() -> Path:
     if not (path / "README.md").is_file():
         pytest.skip(f"real data folder not found at {path} (set VRFT_REAL_DATA to point at it)")
     return path
+
+
+CLIENTS = ROOT / ".clients"
+
+
+@pytest.fixture(scope="session")
+def clients() -> Path:
+    """The field's tools (verl, TRL, got10k, qwen_vl_utils) from .clients (scripts/clients.sh), at the END
+    of sys.path so the venv's packages win; skipped, with the reason, where they are not installed."""
+    if not (CLIENTS / ".vrft-clients-stamp").is_file():
+        pytest.skip(f"test clients not installed at {CLIENTS} (`make clients` installs them: verl, TRL, ...)")
+    sys.path.append(str(CLIENTS))
+    yield CLIENTS
+    sys.path.remove(str(CLIENTS))
 
 
 # Real annotation files ingested once per session, by name: (adapter, files under real_data, source options).
@@ -51,7 +70,8 @@ def real_ingested(real_data, tmp_path_factory):
             if name == "charades_clip":
                 src = tmp_path_factory.mktemp("clip_src")
                 (src / "videos").mkdir()
-                (src / "videos" / "93REJ.mp4").symlink_to(real_data / "videos/univtg/charades.mp4")
+                # a copy: a symlink inside --videos that leads outside it is refused (video_outside_root)
+                shutil.copyfile(real_data / "videos/univtg/charades.mp4", src / "videos" / "93REJ.mp4")
                 (src / "charades_sta_train.txt").write_text("93REJ 3.4 10.5##person drinking from a cup.\n")
                 cfg = IngestConfig("charades-sta", SourceOptions((str(src / "charades_sta_train.txt"),), videos=str(src / "videos")),
                                    str(out), frames=True)
@@ -64,3 +84,14 @@ def real_ingested(real_data, tmp_path_factory):
         return made[name]
 
     return get
+
+
+@pytest.fixture(params=["local", "remote"])
+def root(request, tmp_path):
+    """A folder to write into: a local one, then a remote one (fsspec's in-memory filesystem)."""
+    if request.param == "local":
+        yield str(tmp_path / "root")
+        return
+    url = f"memory://vrft-test-{uuid.uuid4().hex[:8]}"
+    yield url
+    storage.remove(url)

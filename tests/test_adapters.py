@@ -16,12 +16,12 @@ QA = {"sample_id": "q-1", "task": "video_qa", "dataset": "nextqa", "split": "val
 
 
 def test_verl_compute_score_on_a_training_row():
-    row = training_row(ROW, frames=[b"x"], timestamps=[0.0], fps=2.0)
+    row = training_row(ROW, None)
     gt = row["reward_model"]["ground_truth"]
     out = compute_score(row["data_source"], "<think>a</think><answer>3.40 to 10.50</answer>", gt, row["extra_info"])
-    assert out == {"score": pytest.approx(2.0), "format": 1.0, "iou": pytest.approx(1.0)}
+    assert out == {"score": pytest.approx(2.0), "format": 1.0, "iou": pytest.approx(1.0), "accuracy": None}
     ref = compute_score_videochat_r1(row["data_source"], "<think>a</think><answer>3.4-10.5</answer>", json.loads(gt))
-    assert ref == {"score": 1.0, "format": 1.0, "iou": 0.0}
+    assert ref == {"score": 1.0, "format": 1.0, "iou": 0.0, "accuracy": None}
 
 
 def test_trl_reward_mixed_tasks_keep_order():
@@ -32,7 +32,28 @@ def test_trl_reward_mixed_tasks_keep_order():
     assert totals == [2.0, pytest.approx(score_one("temporal_grounding", "<answer>3.4 to 7</answer>", ground_truth(ROW))["total"])]
     fmt, acc = trl_component_rewards(["format", "accuracy"])
     assert fmt(["p1", "p2"], completions, **columns) == [1.0, 0.0]
-    assert acc(["p1", "p2"], completions, **columns) == [1.0, 0.0]  # grounding has no accuracy component
+    assert acc(["p1", "p2"], completions, **columns) == [1.0, None]  # grounding has no accuracy: not applicable
     assert fmt.__name__ == "vrft_format"
     with pytest.raises(KeyError, match="reward_model"):
         trl_reward()(["p"], ["c"], other=[1])
+
+
+def test_score_mixed_scores_each_task_once_and_keeps_order():
+    from rewards import score_batch, score_mixed
+
+    qa, tg = ground_truth(QA), ground_truth(ROW)
+    tasks = ["video_qa", "temporal_grounding", "video_qa"]
+    completions = ["<think>t</think><answer>D</answer>", "<think>a</think><answer>3.40 to 10.50</answer>", "no"]
+    rows = score_mixed(tasks, completions, [qa, tg, qa], weights={"temporal_grounding": {"iou": 2.0}})
+    assert rows == [{"format": 1.0, "accuracy": 1.0, "total": 2.0}, {"format": 1.0, "iou": 1.0, "total": 3.0},
+                    {"format": 0.0, "accuracy": 0.0, "total": 0.0}]
+    calls = []
+
+    def counted(task, completions, truths, **kw):
+        calls.append((task, len(completions)))
+        return score_batch(task, completions, truths, **kw)
+
+    assert score_mixed(tasks, completions, [qa, tg, qa], score=counted)[1]["total"] == 2.0
+    assert calls == [("video_qa", 2), ("temporal_grounding", 1)]
+    with pytest.raises(ValueError, match="3 tasks, 2 completions"):
+        score_mixed(tasks, completions[:2], [qa, tg, qa])

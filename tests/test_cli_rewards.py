@@ -31,7 +31,7 @@ def test_scores_every_line_and_reports_malformed_ones(tmp_path):
     assert abs(rows[0]["iou"] - 0.8343) < 1e-4 and rows[0]["format"] == 1.0
     assert abs(rows[4]["total"] - 1.9211) < 1e-4
     assert "error" in rows[1] and "span_inverted" in rows[2]["error"] and "completion" in rows[3]["error"]
-    assert "line 2:" in res.stderr and "line 3:" in res.stderr and "2 scored, 3 malformed" in res.stderr
+    assert "in.jsonl:2:" in res.stderr and "in.jsonl:3:" in res.stderr and "2 scored, 3 malformed" in res.stderr
 
 
 def test_stdin_and_unknown_task():

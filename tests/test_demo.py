@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from pipelines.synthetic import COLOURS
+from pipelines.synthetic_raw import COLOURS
 from tests.conftest import ROOT
 
 SYSTEMS = {"random": "eval-random", "warm start": "eval-warm", "GRPO": "eval-grpo"}

@@ -48,7 +48,7 @@ def test_copy_first_box_floor_on_got10k_val(real_data, tmp_path, profile, ao):
 
 def test_model_eval_on_shards_resumes(tmp_path):
     from train.tiny_model import save_tiny_model
-    from train.toy import write_toy_shards
+    from train.synthetic_training_shards import write_toy_shards
 
     model = save_tiny_model(tmp_path / "model", seed=0)
     write_toy_shards(tmp_path / "shards", rows=6, files=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -45,7 +46,8 @@ def check_frames(video: dict) -> None:
 def charades_clip(real_data, tmp_path_factory):
     src = tmp_path_factory.mktemp("charades_src")
     (src / "videos").mkdir()
-    (src / "videos" / "93REJ.mp4").symlink_to(real_data / "videos/univtg/charades.mp4")
+    # a copy: a symlink inside --videos that leads outside it is refused (video_outside_root)
+    shutil.copyfile(real_data / "videos/univtg/charades.mp4", src / "videos" / "93REJ.mp4")
     lines = (real_data / "charades_sta/charades_sta_test.txt").read_text().splitlines()
     (src / "charades_sta_test.txt").write_text("\n".join(ln for ln in lines if ln.startswith("93REJ ")) + "\n")
     out = tmp_path_factory.mktemp("charades_out")
@@ -100,13 +102,14 @@ def all_videos(real_data, tmp_path_factory):
     for p in files:
         rel = os.path.relpath(p, root)
         key = rel.replace("../", "").replace("/", "_").rsplit(".", 1)[0]
+        # paths relative to the real-data folder, which holds both video folders (none may lead out of --videos)
         lines.append({"task": "video_qa", "video_key": key, "query": "what happens?", "choices": ["a", "b"],
-                      "answer_index": 0, "video": rel})
+                      "answer_index": 0, "video": os.path.relpath(p, real_data)})
     lines.append({**lines[0], "query": "and then?"})  # a second question on the first video
     lines.append({**lines[1], "video_key": "not_there", "video": "nowhere/missing.mp4"})
     (src / "all.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     out = tmp_path_factory.mktemp("all_out")
-    m = ingest(out, "jsonl", src / "all.jsonl", videos=str(root))
+    m = ingest(out, "jsonl", src / "all.jsonl", videos=str(real_data))
     return files, lines, out, m
 
 
@@ -230,21 +233,37 @@ def test_labels_only_run_reads_missing_durations_from_the_video_header(charades_
 
 
 def test_samples_of_one_video_asking_for_other_frames_and_failed_batches_are_rejects():
-    from pipelines.ingest.frames import DecodeVideoBatch
-    from pipelines.ingest.transforms import _batch_rejects
-    from pipelines.sources.base import RawRecord, image_media
+    import errno
 
-    cfg = IngestConfig("got10k", SourceOptions(("x",)), "/nowhere")
+    from pipelines import storage
+    from pipelines.ingest.frames import DecodeVideoBatch, emit
+    from pipelines.ingest.item import Item, VideoFacts
+    from pipelines.sources.base import RawRecord
+    from pipelines.video.media import ImageSequence
+
     recs = [RawRecord("got10k", "val/list.txt", f"s{i}", {"i": i}, "val") for i in range(2)]
-    drafts = [{"video_key": "s", "media": image_media(["a.jpg", "b.jpg"], times, 10.0, 20)}
-              for times in ([0.0, 1.0], [0.0, 1.5])]
-    items = list(zip(recs, drafts))
-    out = list(DecodeVideoBatch(cfg)._emit("s", items, {"duration": 2.0, "timestamps": [0.0, 1.0]}, None))
-    assert out[0] == (recs[0], drafts[0], {"duration": 2.0, "timestamps": [0.0, 1.0]})
+    drafts = [{"video_key": "s", "media": ImageSequence(("a.jpg", "b.jpg"), times, 10.0, 20)}
+              for times in ((0.0, 1.0), (0.0, 1.5))]
+    items = [Item.of(r, d) for r, d in zip(recs, drafts)]
+    facts = VideoFacts(2.0, (0.0, 1.0))
+    out = list(emit(items, facts, None))
+    assert out[0] == items[0].with_facts(facts) and out[0].facts == facts
     assert out[1].tag == "rejects" and out[1].value["reason"] == "frame_plan_conflict"
-    failed = ((0, [("s", items)]), (OSError, "OSError('disk full')", ["Traceback ..."]))  # Beam's dead letter
-    assert [(r["source_key"], r["reason"], r["detail"]) for r in _batch_rejects(failed)] == [
-        ("s0", "video_batch_failed", "OSError('disk full')"), ("s1", "video_batch_failed", "OSError('disk full')")]
+    assert out[1].value["sample_id"] == items[1].sample_id and out[1].value["video_key"] == "s"
+    # a bug that sinks a whole batch: its samples are rejected, none lost
+    stage = DecodeVideoBatch(IngestConfig("got10k", SourceOptions(("val",)), "/nowhere"))
+    stage._batch = lambda *a: 1 / 0
+    assert [(o.value["source_key"], o.value["reason"], o.value["detail"]) for o in stage.process((0, [("s", items)]), 1)] == [
+        ("s0", "video_batch_failed", "ZeroDivisionError: division by zero"),
+        ("s1", "video_batch_failed", "ZeroDivisionError: division by zero")]
+    # the machine failing is not the samples' fault: it ends the run instead (issue 10 #4)
+    def full(*a):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    stage._batch = full
+    with pytest.raises(OSError) as err:
+        list(stage.process((0, [("s", items)]), 1))
+    assert storage.is_environment(err.value)
 
 
 def test_a_box_track_on_a_video_file_gets_exactly_the_frames_its_boxes_sit_on(real_data, tmp_path):

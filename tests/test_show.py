@@ -26,7 +26,7 @@ def _frame(t: float, box) -> bytes:
     return buf.getvalue()
 
 
-def _folder(tmp_path):
+def _folder(tmp_path, corrupt=False):
     times = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
     boxes = [(0.1 + 0.08 * i, 0.3, 0.3 + 0.08 * i, 0.6) for i in range(8)]
     sample = {
@@ -34,8 +34,11 @@ def _folder(tmp_path):
         "duration": 4.0, "boxes": [{"t": t, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for t, b in zip(times, boxes)],
     }
     video = {"video_key": "v1", "uri": "v1.mp4", "duration": 4.0, "fps": 2.0, "width": W, "height": H,
-             "frame_width": W, "frame_height": H, "sampled_fps": 2.0, "timestamps": times,
-             "frames": [_frame(t, b) for t, b in zip(times, boxes)]}
+             **schemas.frame_columns([_frame(t, b) for t, b in zip(times, boxes)], times, 2.0, W, H)}
+    if corrupt:                                 # 16 bytes flipped inside a stored frame, after the write
+        data = bytearray(video["frames"][4])
+        data[400:416] = bytes(b ^ 0xFF for b in data[400:416])
+        video["frames"][4] = bytes(data)
     (tmp_path / "samples").mkdir()
     (tmp_path / "videos").mkdir()
     pq.write_table(pa.Table.from_pylist([sample], schema=schemas.samples_schema()), tmp_path / "samples" / "part-0.parquet")
@@ -63,3 +66,10 @@ def test_show_unknown_sample_is_a_clear_error(tmp_path):
     folder, _ = _folder(tmp_path)
     res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "nope"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2 and "sample 'nope' is not in" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_show_refuses_a_corrupted_frame_with_one_line(tmp_path):
+    folder, _ = _folder(tmp_path, corrupt=True)
+    res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "toy-1"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "frames [4] of 8 do not match their checksums" in res.stderr

@@ -10,16 +10,6 @@ import pytest
 from pipelines import layout, storage
 
 
-@pytest.fixture(params=["local", "remote"])
-def root(request, tmp_path):
-    if request.param == "local":
-        yield str(tmp_path / "root")
-        return
-    url = f"memory://vrft-test-{uuid.uuid4().hex[:8]}"
-    yield url
-    storage.remove(url)
-
-
 def test_atomic_write_then_read_back(root):
     path = storage.join(root, "a", "b.json")
     storage.write_json(path, {"x": [1, 2]})

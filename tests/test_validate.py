@@ -6,6 +6,7 @@ read its result.
 
 from __future__ import annotations
 
+import binascii
 import copy
 import json
 import shutil
@@ -17,11 +18,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines import synthetic_shards as synthetic
+from pipelines import synthetic_ingested as synthetic
 from pipelines.validate import Thresholds
 from pipelines.validate.distribution import dataset_checks
-from pipelines.validate.labels import LABEL_CHECKS
-from pipelines.validate.profile import Profile, Reservoir
+from pipelines.validate.labels import label_checks
+from pipelines.report.profile import DatasetProfile, Reservoir
 from tests.conftest import ROOT
 
 import schemas
@@ -53,7 +54,14 @@ def _corrupt(samples, videos):
     v["timestamps"] = [v["timestamps"][0], v["timestamps"][2], v["timestamps"][1], *v["timestamps"][3:]]  # not ascending
     w = videos[4]
     w["frame_width"], w["frames"] = 50, [synthetic.jpeg(50, 56, 4, k) for k in range(len(w["frames"]))]  # off the grid
-    videos[5]["frames"][1] = videos[5]["frames"][1][:200]                                  # truncated JPEG
+    w["frame_crc32"] = [binascii.crc32(f) for f in w["frames"]]                            # (so written: sums hold)
+    # after the write, on disk: a truncated middle JPEG; 16 flipped bytes inside a middle JPEG (its header
+    # and the first and last frames decode: only the checksum sees it); a frame time that became NaN
+    videos[5]["frames"][1] = videos[5]["frames"][1][:200]
+    flipped = bytearray(videos[6]["frames"][3])
+    flipped[300:316] = bytes(b ^ 0xFF for b in flipped[300:316])
+    videos[6]["frames"][3] = bytes(flipped)
+    videos[7]["timestamps"][2] = float("nan")
     return [{"reason": "line_malformed", "detail": "x", "dataset": "synthetic"}] * 400     # 60% of input rejected
 
 
@@ -119,8 +127,10 @@ def test_corrupted_dataset_fails_naming_columns_and_rows(corrupted):
     assert declared["examples"] == [by_task["temporal_grounding"][0]]
     # videos are named by key
     assert failing(summary, "videos", "timestamps.step_min")["examples"] == ["vid000003"]
-    assert failing(summary, "videos", "frame_width % 28")["examples"] == ["vid000004"]
+    assert failing(summary, "videos", "frame_width % plan.factor")["examples"] == ["vid000004"]
     assert failing(summary, "videos", "frames.jpeg")["examples"] == ["vid000005"]
+    assert failing(summary, "videos", "frames.crc32")["examples"] == ["vid000005", "vid000006"]
+    assert failing(summary, "videos", "timestamps.finite")["examples"] == ["vid000007"]
     # distribution checks catch what no single row shows
     assert failing(summary, "dataset", "video_qa.answer_top_share")
     assert failing(summary, "dataset", "rejected_share")
@@ -137,7 +147,8 @@ def test_only_the_corrupted_things_fail(corrupted):
         ("tracking.boxtrack", "boxes.x1"), ("tracking", "declared_check"),
         ("samples", "sample_id.duplicated"), ("samples", "video_key.in_videos"),
         ("grounded_qa.choice", "choices.count vs answer_index"), ("grounded_qa", "declared_check"),
-        ("videos", "timestamps.step_min"), ("videos", "frame_width % 28"), ("videos", "frames.jpeg"),
+        ("videos", "timestamps.step_min"), ("videos", "frame_width % plan.factor"), ("videos", "frames.jpeg"),
+        ("videos", "frames.crc32"), ("videos", "timestamps.finite"),
         ("dataset", "video_qa.answer_top_share"), ("dataset", "rejected_share"),
     }
     assert failed == expected
@@ -179,12 +190,12 @@ def test_labels_flatten_nested_columns_with_positions():
                                                        {"t": 1.5, "x0": 0.0, "y0": 0.0, "x1": 1.0, "y1": 1.0}]},
     ]
     schema = pa.schema([schemas.samples_schema().field(n) for n in ("sample_id", "duration", "boxes")])
-    f = LABEL_CHECKS["boxtrack"].frame(pa.Table.from_pylist(rows, schema=schema))
+    f = label_checks("boxtrack").frame(pa.Table.from_pylist(rows, schema=schema))
     assert f["sample_id"].tolist() == ["a", "a", "c", "c"]
     assert f["boxes.index"].tolist() == [0, 1, 0, 1]
     dt = f["boxes.dt"].tolist()
     assert np.isnan(dt[0]) and dt[1] == 1.0 and np.isnan(dt[2]) and dt[3] == -0.5   # never across tracks
-    prof = LABEL_CHECKS["boxtrack"].profile(f)["boxes"]
+    prof = label_checks("boxtrack").profile(f)["boxes"]
     assert prof["area"].round(6).tolist() == [0.01, 0.01, 1.0, 1.0]
     assert np.isclose(prof["motion"].iloc[1], 0.1) and np.isnan(prof["motion"].iloc[2])
 
@@ -203,15 +214,20 @@ def test_reservoir_is_bounded_and_uniform():
 def test_distribution_thresholds_and_small_datasets():
     import pandas as pd
 
-    prof = Profile()
+    prof = DatasetProfile()
     prof.add({"answers": pd.DataFrame({"answer_index": [0] * 30, "n_choices": [5] * 30, "task": "video_qa"})})
     prof.count("task", ["video_qa"] * 30)
     prof.count("repairs", ["span_end_clipped"] * 27 + ["box_times_assumed"] * 30)
     prof.count("policy_repaired", ["rows"] * 27)
     manifest = {"counts": {"input": 40, "written": 30, "repaired": 30, "rejected": 10}}
     table, frame, notes = dataset_checks(prof, manifest, Thresholds())
-    assert [e.column for e in table.expectations] == []            # 30 and 40 rows: too few to judge
-    assert sum("fewer than min_rows" in n for n in notes) == 3
+    # 30 and 40 rows, fewer than min_rows: each share judged by the low end of its 95% Wilson interval,
+    # worked by hand from (p + z^2/2n - z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.96
+    cols = {e.column: e.kwargs["max_value"] for e in table.expectations}
+    assert cols == {"repaired_share": 0.25, "rejected_share": 0.25, "video_qa.answer_top_share": 0.6}
+    assert frame["repaired_share"][0] == pytest.approx(0.7438, abs=2e-4)         # 27 of 30
+    assert frame["rejected_share"][0] == pytest.approx(0.1419, abs=2e-4)         # 10 of 40: passes
+    assert frame["video_qa.answer_top_share"][0] == pytest.approx(0.8865, abs=2e-4)  # 30 of 30
     # an adapter's stated assumption is reported, not judged
     assert "30 of 30 rows (100%) carry the adapter's assumption box_times_assumed" in notes
     th = Thresholds.with_overrides({"min_rows": "5", "max_repaired_share": "0.95"})
@@ -222,6 +238,25 @@ def test_distribution_thresholds_and_small_datasets():
     assert frame["video_qa.answer_top_share"][0] == 1.0
     with pytest.raises(ValueError, match="unknown threshold"):
         Thresholds.with_overrides({"max_nonsense": "1"})
+
+
+@pytest.mark.parametrize("rejected, total, fails", [
+    (8, 8, True),    # VideoChat-R1's Quality_Access_4shot.json: every record rejected
+    (4, 5, True),    # low end 0.376 > 0.25
+    (1, 1, True),    # every record rejected fails at any size
+    (1, 3, False),   # low end 0.061: too few to say
+    (2, 3, False),   # low end 0.208
+    (13, 49, False),  # 26.5 % of 49, low end 0.162
+    (13, 50, True),  # 26 % of 50, judged as it is
+])
+def test_rejected_share_on_small_runs(rejected, total, fails):
+    manifest = {"counts": {"input": total, "written": total - rejected, "rejected": rejected}}
+    table, frame, _ = dataset_checks(DatasetProfile(), manifest, Thresholds())
+    (check,) = [e for e in table.expectations if e.column == "rejected_share"]
+    assert (frame["rejected_share"][0] > check.kwargs["max_value"]) == fails
+    # the failure message says the value, the threshold and how to change it
+    assert f"{rejected / total:.2%} of {total}" in check.about
+    assert "max 0.25; --set max_rejected_share=..." in check.about
 
 
 def test_cli_refuses_what_is_not_an_ingestion_folder(tmp_path):
@@ -262,14 +297,16 @@ def _rows(folder, table):
 def test_real_shards_a_test_corrupts_fail_naming_column_and_rows(real_ingested, tmp_path):
     """The real clip (with frames) plus real Charades-STA test and GOT-10k rows moved onto its video."""
     import pyarrow.parquet  # noqa: F401  (pa.parquet)
-    from pipelines.ingest.parquet_io import write_rows
+    from pipelines.parquet import write_rows
     from pipelines.validate import validate_dataset
 
     clip = real_ingested("charades_clip")
     out = tmp_path / "corrupt"
     shutil.copytree(clip, out, ignore=shutil.ignore_patterns("report"))
     samples = _rows(clip, "samples")
-    extra = _rows(real_ingested("charades_sta_test"), "samples")[:40] + _rows(real_ingested("got_val"), "samples")[:20]
+    ids = {s["sample_id"] for s in samples}  # the clip's query is also a test record: same content, same id
+    others = [r for r in _rows(real_ingested("charades_sta_test"), "samples") if r["sample_id"] not in ids]
+    extra = others[:40] + _rows(real_ingested("got_val"), "samples")[:20]
     for s in extra:
         s["video_key"] = "93REJ"
     grounding, tracking = extra[0], extra[40]

@@ -8,7 +8,7 @@ from rewards import oracle_answer
 from train.data import decode_row, iter_rows, shard_files
 from train.model import load_processor
 from train.tiny_model import save_tiny_model
-from train.toy import write_toy_shards
+from train.synthetic_training_shards import write_toy_shards
 from train.warmstart import answer_texts, supervised_batch, warm_start
 
 

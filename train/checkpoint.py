@@ -1,15 +1,18 @@
 """Checkpoints: accelerate's state (model, optimizer, scheduler, RNG of every process) plus the trainer's
 own position (step, rows consumed), so `--resume` continues the same run exactly. The final model is
-also written with `save_pretrained` (and the processor) so it loads like any checkpoint."""
+also written with `save_pretrained` (and the processor) so it loads like any checkpoint, with the
+training config beside it (`vrft eval` reads its generation length from there)."""
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines import storage
+
 STATE = "trainer_state.json"
+RUN_CONFIG = "run_config.json"  # the settings a run started with: in run.out (for --resume) and in final/ (for eval)
 
 
 @dataclass
@@ -33,9 +36,7 @@ def save_checkpoint(accelerator, path: Path, state: TrainerState) -> Path:
     """Write the state; the trainer-state file goes last, atomically, and marks the checkpoint complete."""
     accelerator.save_state(str(path / "state"))
     if accelerator.is_main_process:
-        tmp = path / (STATE + ".tmp")
-        tmp.write_text(json.dumps({"step": state.step, "position": state.position}))
-        os.replace(tmp, path / STATE)
+        storage.write_text(str(path / STATE), json.dumps({"step": state.step, "position": state.position}))
     accelerator.wait_for_everyone()
     return path
 
@@ -48,7 +49,7 @@ def load_checkpoint(accelerator, path: Path) -> TrainerState:
     return TrainerState(step=int(raw["step"]), position=int(raw["position"]))
 
 
-def save_final(accelerator, model, processor, path: Path) -> Path:
+def save_final(accelerator, model, processor, path: Path, config: dict | None = None) -> Path:
     """A `from_pretrained`-loadable model and its processor. LoRA adapters are merged into the weights
     in place (the run is over; its last checkpoint keeps the adapters)."""
     accelerator.wait_for_everyone()
@@ -62,5 +63,18 @@ def save_final(accelerator, model, processor, path: Path) -> Path:
             unwrapped.save_pretrained(str(path), state_dict=state_dict)
     if accelerator.is_main_process:
         processor.save_pretrained(str(path))
+        if config is not None:
+            storage.write_json(str(path / RUN_CONFIG), config, indent=1)
     accelerator.wait_for_everyone()
     return path
+
+
+def trained_max_new_tokens(model_dir: Path) -> int:
+    """The completion length the model at `model_dir` was trained with; the training default (1024) for a
+    model vrft did not train, so evaluation never cuts the thinking a trained model learned to write."""
+    from train.config import RolloutConfig
+
+    path = Path(model_dir) / RUN_CONFIG
+    if not path.is_file():
+        return RolloutConfig().max_new_tokens
+    return int(json.loads(path.read_text())["rollout"]["max_new_tokens"])

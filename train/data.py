@@ -5,6 +5,12 @@ JPEG bytes on the model's pixel grid with their timestamps and sampled fps, so r
 decode a few JPEGs -> numpy. No video is ever decoded here. The position is a global row index over the
 shard files in sorted order (repeated for each epoch), so a checkpoint can resume exactly.
 
+Integrity: every frame is checked against the CRC-32 written at ingest (and carried by `vrft mix`)
+before it is decoded, and every frame time must be finite. A row that fails stops the run with a
+`ShardDataError` naming the shard file, the row and the sample (exit 2 from `vrft train`), rather than
+being skipped: a corrupted shard is a storage fault that `vrft validate` on the ingestion folders and a
+new `vrft mix` repair, and training on a silently thinner mixture would change the recipe.
+
 `max_frames` thins a video at training time (shards of real videos hold 60-90 frames; a CPU step on
 them takes minutes): an even number of the stored frames, spread evenly, first and last kept, with
 their own timestamps, and the fps the model is told recomputed from those timestamps exactly as
@@ -26,7 +32,16 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+import schemas
+from schemas.errors import UserError
+
 COLUMNS = ["sample_id", "task", "video_key", "prompt", "videos", "reward_model"]
+WHERE = "_where"                # added to each row read: "SHARD row N", for messages
+
+
+class ShardDataError(UserError):
+    """A training row that must not reach the model (corrupted frames, no frames, times not finite): the
+    command line reports it as bad input (exit 2), naming the shard, the row and the sample."""
 
 
 @dataclass
@@ -93,8 +108,6 @@ def thin_frames(timestamps: list[float], fps: float, max_frames: int) -> tuple[l
 
 def labels_on_frames(task: str, truth: dict[str, Any]) -> bool:
     """True when the sample's labels are drawn on its stored frames (a box track): never thinned."""
-    import schemas
-
     return schemas.get_task(task).frame_times(truth) is not None
 
 
@@ -105,23 +118,27 @@ def thin_example(example: Example, max_frames: int) -> Example:
 
 
 def decode_row(index: int, row: dict[str, Any], max_frames: int = 0) -> Example:
-    """One row decoded; with `max_frames` > 0, only the frames `thin_frames` keeps are decoded
-    (all of them when the labels sit on the frames)."""
-    video = row["videos"][0]
+    """The row's frames checked (schemas.stored_video) and decoded; ShardDataError names the row. With
+    `max_frames` > 0 only the frames `thin_frames` keeps are decoded (all when the labels sit on them)."""
+    where = f"{row.get(WHERE) or f'row {index}'} (sample {row['sample_id']})"
+    try:
+        video = schemas.stored_video(row)
+    except schemas.FrameError as err:
+        raise ShardDataError(f"{where}: {err}; run `vrft validate` on its ingestion folder and mix again") from None
+    if video is None:
+        raise ShardDataError(f"{where}: no frames (a labels-only source mixed with `frames: optional`)")
     truth = json.loads(row["reward_model"]["ground_truth"])
-    timestamps = [float(t) for t in video["timestamps"]]
     if max_frames and not labels_on_frames(row["task"], truth):
-        keep, timestamps, fps = thin_frames(timestamps, float(video["fps"]), max_frames)
+        keep, timestamps, fps = thin_frames(video.timestamps, video.fps, max_frames)
     else:
-        keep, fps = list(range(len(timestamps))), float(video["fps"])
-    jpegs = video["video"]
+        keep, timestamps, fps = list(range(len(video.timestamps))), video.timestamps, video.fps
     return Example(
         index=index,
         sample_id=row["sample_id"],
         task=row["task"],
         video_key=row.get("video_key") or "",
         messages=[dict(m) for m in row["prompt"]],
-        frames=decode_frames([jpegs[i] for i in keep]),
+        frames=decode_frames([video.frames[i] for i in keep]),
         timestamps=timestamps,
         fps=fps,
         truth=truth,
@@ -145,7 +162,7 @@ def iter_rows(files: list[Path], start: int = 0, epochs: int = 1) -> Iterator[tu
             if index + size <= start:
                 index += size
                 continue
-            pf = pq.ParquetFile(path)
+            pf, first = pq.ParquetFile(path), index
             for g in range(pf.metadata.num_row_groups):
                 n = pf.metadata.row_group(g).num_rows
                 if index + n <= start:
@@ -153,7 +170,7 @@ def iter_rows(files: list[Path], start: int = 0, epochs: int = 1) -> Iterator[tu
                     continue
                 for row in pf.read_row_group(g, columns=COLUMNS).to_pylist():
                     if index >= start:
-                        yield index, row
+                        yield index, {**row, WHERE: f"{path.name} row {index - first}"}
                     index += 1
 
 

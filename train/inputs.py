@@ -11,9 +11,10 @@ Time reaches the model here: `second_per_grid_ts` = temporal_patch_size / the st
 processor ignores an `fps=` argument for frame arrays and assumes 24 fps; see docs/pitfalls.md.) Frames
 are already on the 28-pixel grid, so they keep their planned size (the processor's `do_resize=False`).
 
-Every forward that computes log-probs must get the video tensors AND `mm_token_type_ids` (without it,
-transformers 5.x silently falls back to 1-D text positions) AND `second_per_grid_ts` (without it the
-model assumes 1 s per temporal patch). `video_tensors` assembles all of them for any rows of a rollout.
+Every forward that computes log-probs must get the video tensors AND `second_per_grid_ts` (without it the
+model assumes 1 s per temporal patch) AND the 3-D rope positions (train/positions.py: without them
+transformers 5.24 makes its own, wrong after a video, or 1-D ones when `mm_token_type_ids` is missing).
+`video_tensors` assembles the video tensors for any rows of a rollout.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+import schemas
 from train.data import Example
 from train.patches import PixelSpec, video_pixels
 
@@ -44,8 +46,6 @@ class PromptInputs:
 
 def chat_messages(messages: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
     """Turn the shard's string messages into content parts: the video placeholder becomes a video part."""
-    import schemas
-
     out = []
     for msg in messages:
         text = msg["content"]
@@ -122,8 +122,6 @@ def processor_inputs(processor, example: Example) -> dict[str, torch.Tensor]:
 def check_against_processor(processor) -> None:
     """Encode a small synthetic video (odd frame count, non-square, 0.7 fps) both ways; raise if the
     fast path's tokens, grid, time or pixels differ from the processor's (a few ms, at start-up)."""
-    import schemas
-
     factor = PixelSpec.of(processor.video_processor).grid_factor
     frames = np.random.default_rng(0).integers(0, 256, size=(3, 2 * factor, 3 * factor, 3), dtype=np.uint8)
     example = Example(

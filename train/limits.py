@@ -15,12 +15,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.errors import UserError
 from train.data import Example, decode_row, labels_on_frames, thin_example
 from train.inputs import PromptInputs, encode_example
 
 
-class PromptTooLong(ValueError):
-    """A prompt that does not fit `data.max_prompt_tokens` even with two frames (a user's setting)."""
+class PromptTooLong(UserError):
+    """A prompt that does not fit `data.max_prompt_tokens` even with two frames (a user's setting: exit 2)."""
 
 
 @dataclass
@@ -34,8 +35,8 @@ class PromptLimits:
 
     def encode(self, processor, index: int, row: dict[str, Any]) -> PromptInputs:
         """Decode and encode one shard row within the limits."""
+        example = decode_row(index, row, self.max_frames)   # refuses a row without frames
         stored = len(row["videos"][0]["timestamps"])
-        example = decode_row(index, row, self.max_frames)
         prompt = encode_example(processor, example)
         cut = False
         if self.max_prompt_tokens and prompt.input_ids.numel() > self.max_prompt_tokens:

@@ -3,8 +3,9 @@
 No model, no state: tensors in, tensors out, so each variant can be checked against its formula on a
 hand-made micro-batch. Shapes: B sequences (= prompts x G), T completion positions.
 
-Aggregations (how per-token losses become one number; `totals` are counted over the whole rollout batch,
-so splitting it into micro-batches does not change the gradient):
+Aggregations (how per-token losses become one number; `totals` are counted over the whole rollout batch
+of every process (train/distributed.py), so splitting it into micro-batches or processes does not change
+the gradient):
   token-mean     sum(loss * mask) / trained tokens                       (DAPO, TRL's "dapo")
   sequence-mean  mean over sequences of sum(loss * mask) / own tokens    (the reference's GRPO)
   dr-grpo        sum(loss * mask) / (sequences * max_new_tokens)         (Dr. GRPO: no length bias)
@@ -50,7 +51,7 @@ def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Totals:
-    """Counts over the whole rollout batch that fix the loss's scale across micro-batches."""
+    """Counts over the whole rollout batch (all processes) that fix the loss's scale across micro-batches."""
 
     sequences: int          # sequences with at least one trained token
     tokens: int             # trained tokens

@@ -1,12 +1,14 @@
 """What a run writes as it goes: JSONL metrics, TensorBoard scalars, a table of sample completions,
-and a progress bar with an ETA. Only the main process writes."""
+and a progress bar with an ETA. Only the main process writes; the statistics it logs are computed over
+every process's rows (train/distributed.py). A run that starts at step S (a resume) first cuts the logs
+back to step S, so the steps it redoes are not logged twice."""
 
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -20,20 +22,51 @@ def _stats(prefix: str, x: torch.Tensor) -> dict[str, float]:
             f"{prefix}/min": x.min().item(), f"{prefix}/max": x.max().item()}
 
 
-def rollout_stats(r: Rollout) -> dict[str, float]:
-    """Rewards (total, per component, per task), advantages, lengths and the share of flat groups."""
+def rollout_stats(
+    rewards: torch.Tensor, components: dict[str, torch.Tensor], advantages: torch.Tensor, lengths: torch.Tensor,
+    truncated: torch.Tensor, group_size: int,
+) -> dict[str, float]:
+    """Rewards (total, per component, per task), advantages, completion lengths and the share of flat
+    groups, from [B] rows (all processes' rows, gathered)."""
     out: dict[str, float] = {}
-    out.update(_stats("reward", r.rewards))
-    for name, values in sorted(r.components.items()):
+    out.update(_stats("reward", rewards))
+    for name, values in sorted(components.items()):
         present = values[~torch.isnan(values)]
         if present.numel():
             out[f"reward/{name}"] = present.mean().item()
-    out.update(_stats("advantage", r.advantages))
-    lengths = r.completion_mask.sum(dim=1)
+    out.update(_stats("advantage", advantages))
     out.update(_stats("completion_length", lengths))
-    out["truncated_share"] = r.truncated.float().mean().item()
-    out["zero_spread_groups"] = zero_spread_groups(r.rewards, r.group_size).float().mean().item()
+    out["truncated_share"] = truncated.float().mean().item()
+    out["zero_spread_groups"] = zero_spread_groups(rewards, group_size).float().mean().item()
     return out
+
+
+def rewrite_jsonl(path: Path, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The rows of a JSONL file that `keep` accepts; the file is rewritten with only those (atomically, and
+    only when something goes). Lines torn by a killed run are dropped."""
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    rows, lines = [], []
+    for line in text.splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and keep(row):
+            rows.append(row)
+            lines.append(line)
+    clean = "".join(line + "\n" for line in lines)
+    if clean != text:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(clean, encoding="utf-8")
+        tmp.replace(path)
+    return rows
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Keep the lines of a step log up to and including `step`."""
+    rewrite_jsonl(path, lambda row: isinstance(row.get("step"), int) and row["step"] <= step)
 
 
 def sample_rows(r: Rollout, limit: int) -> list[dict[str, Any]]:
@@ -58,12 +91,15 @@ class RunLog:
         if not enabled:
             return
         out.mkdir(parents=True, exist_ok=True)
+        for name in ("metrics.jsonl", "samples.jsonl"):
+            truncate_log(out / name, start)
         self._metrics = open(out / "metrics.jsonl", "a")
         self._samples = open(out / "samples.jsonl", "a")
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._tb = SummaryWriter(str(out / "tensorboard"))
+            # TensorBoard hides the earlier events at steps >= purge_step (the steps this run redoes)
+            self._tb = SummaryWriter(str(out / "tensorboard"), purge_step=start + 1)
         if progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -73,6 +109,15 @@ class RunLog:
             )
             self._task = self._progress.add_task("train", total=total or None, completed=start, info="")
             self._progress.start()
+
+    def note(self, text: str) -> None:
+        """A line for the person watching (start-up checks)."""
+        if not self.enabled:
+            return
+        if self._progress is not None:
+            self._progress.console.print(text)
+        else:
+            print(text, flush=True)
 
     def metrics(self, step: int, values: dict[str, float]) -> None:
         if not self.enabled:

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import torch
 
-from train.config import ModelConfig
+from train.config import ModelConfig, model_source
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -30,13 +30,13 @@ def mixed_precision(cfg: ModelConfig) -> str:
 def load_model(cfg: ModelConfig, dtype: torch.dtype):
     from transformers import AutoModelForImageTextToText
 
-    return AutoModelForImageTextToText.from_pretrained(cfg.path, dtype=dtype, attn_implementation=cfg.attn_implementation)
+    return AutoModelForImageTextToText.from_pretrained(model_source(cfg.path), dtype=dtype, attn_implementation=cfg.attn_implementation)
 
 
 def load_processor(path: str):
     from transformers import AutoProcessor
 
-    processor = AutoProcessor.from_pretrained(path)
+    processor = AutoProcessor.from_pretrained(model_source(path))
     processor.tokenizer.padding_side = "left"
     return processor
 
@@ -90,6 +90,26 @@ def reference_model(policy, ref, lora: bool) -> Iterator[torch.nn.Module]:
             yield policy
     else:
         raise ValueError("no reference model (beta = 0)")
+
+
+def ready_to_generate(model, device: torch.device) -> None:
+    """Under FSDP2 (torch `fully_shard`), one text-token forward through the outermost unit before `generate`.
+
+    transformers 5.24's `generate` runs the vision tower (`get_video_features`) before any whole-model
+    forward. Under FSDP2 that breaks twice: FSDP sets its units up on the first forward through the
+    outermost one, so a vision block called first takes itself for the root; and the vision patch
+    embedding and merger belong to the outermost unit (only the vision and decoder blocks are units of
+    their own, as accelerate_fsdp.yaml wraps), whose parameters are gathered only by its own forward, so
+    the convolution meets sharded DTensors. One forward sets the units up and gathers the outermost
+    unit, which FSDP2 keeps gathered after forward until the next backward (accelerate wraps it so):
+    needed before every `generate`, since each backward frees it again. Without FSDP2 this does nothing.
+    """
+    from torch.distributed.fsdp import FSDPModule
+
+    root = next((m for m in model.modules() if isinstance(m, FSDPModule)), None)
+    if root is not None:
+        with torch.no_grad():
+            root(input_ids=torch.zeros((1, 1), dtype=torch.long, device=device), use_cache=False)
 
 
 def trainable_parameters(model) -> tuple[int, int]:

@@ -12,6 +12,8 @@ from typing import Sequence
 import torch
 
 from train.inputs import PromptInputs, collate_prompts, device_pixels, video_tensors
+from train.model import ready_to_generate
+from train.positions import rope_positions
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Rollout:
     input_ids: torch.Tensor             # [B, Lp + Lc] prompt (left-padded) + completion (right-padded)
     attention_mask: torch.Tensor        # [B, Lp + Lc]
     mm_token_type_ids: torch.Tensor     # [B, Lp + Lc] 0 text, 2 video
+    position_ids: torch.Tensor          # [3, B, Lp + Lc] rope positions by the checkpoints' convention (train/positions.py)
     completion_mask: torch.Tensor       # [B, Lc] 1 on completion tokens up to and including the first EOS
     truncated: torch.Tensor             # [B] bool: no EOS within max_new_tokens
     texts: list[str]                    # [B] decoded completions (special tokens dropped)
@@ -49,12 +52,13 @@ class Rollout:
         return self.completion_mask * (~self.truncated).unsqueeze(1).to(self.completion_mask.dtype)
 
     def forward_inputs(self, rows: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
-        """Model kwargs for a subset of rows: tokens, masks, positions' token types and the video tensors."""
+        """Model kwargs for a subset of rows: tokens, masks, token types, positions and the video tensors."""
         which = self.prompt_index[rows].tolist()
         out = {
             "input_ids": self.input_ids[rows],
             "attention_mask": self.attention_mask[rows],
             "mm_token_type_ids": self.mm_token_type_ids[rows],
+            "position_ids": self.position_ids[:, rows],
             **video_tensors(self.prompts, which, self.pixels),
         }
         return {k: v.to(device) for k, v in out.items()}
@@ -104,28 +108,38 @@ def generate(
     model, processor, prompts: list[PromptInputs], gen_config, device: torch.device,
     pixels: list[torch.Tensor] | None = None,
 ) -> Rollout:
-    """Sample G completions for each of P prompts (left padding, the video tensors on every call).
+    """Sample G completions for each of P prompts (left padding, the video tensors on every call, the
+    convention's rope positions, which `generate` extends by one per new token).
     `pixels`: the prompts' `device_pixels` on `device`, made here when not given."""
     G = gen_config.num_return_sequences
     pixels = device_pixels(prompts, device) if pixels is None else pixels
     batch = collate_prompts(prompts, processor.tokenizer.pad_token_id, pixels)
     batch = {k: v.to(device) for k, v in batch.items()}
-    sequences = model.generate(**batch, generation_config=gen_config)          # [B, Lp + Lc]
+    positions = rope_positions(batch["mm_token_type_ids"], batch["attention_mask"], model.config,
+                               batch["video_grid_thw"], batch["second_per_grid_ts"])
+    ready_to_generate(model, device)
+    sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config)  # [B, Lp + Lc]
     width = batch["input_ids"].shape[1]
     completions = sequences[:, width:]                                          # [B, Lc]
     mask, truncated = completion_mask(completions, eos_ids(model))
     completions = completions.masked_fill(mask == 0, processor.tokenizer.pad_token_id)
     index = torch.arange(len(prompts), device=device).repeat_interleave(G)     # [B]
-    prompt_mask = batch["attention_mask"][index]                                # [B, Lp]
+    attention = torch.cat([batch["attention_mask"][index], mask], dim=1).cpu()  # [B, Lp + Lc]
     types = batch["mm_token_type_ids"][index]
+    types = torch.cat([types, torch.zeros_like(completions, dtype=types.dtype)], dim=1).cpu()
+    rows = index.tolist()
     return Rollout(
         prompts=prompts,
         pixels=pixels,
         group_size=G,
         prompt_index=index.cpu(),
         input_ids=torch.cat([batch["input_ids"][index], completions], dim=1).cpu(),
-        attention_mask=torch.cat([prompt_mask, mask], dim=1).cpu(),
-        mm_token_type_ids=torch.cat([types, torch.zeros_like(completions, dtype=types.dtype)], dim=1).cpu(),
+        attention_mask=attention,
+        mm_token_type_ids=types,
+        position_ids=rope_positions(
+            types, attention, model.config, torch.cat([prompts[i].video_grid_thw for i in rows]),
+            torch.cat([prompts[i].second_per_grid_ts for i in rows]),
+        ),
         completion_mask=mask.cpu(),
         truncated=truncated.cpu(),
         texts=processor.tokenizer.batch_decode(completions, skip_special_tokens=True),

@@ -1,7 +1,7 @@
-"""Score completions with the rewards package, one call per task present in the batch.
+"""Rewards of a rollout as tensors: `rewards.score_mixed` scores the mixed-task batch, this lays it out.
 
-The trainer never knows a task's reward: it groups rows by `task` and hands each group to
-`rewards.score_batch` (or any function with the same signature, e.g. a test's), with the component
+The trainer never knows a task's reward: `rewards.score_mixed` groups rows by `task` and hands each group
+to `rewards.score_batch` (or any function with the same signature, e.g. a test's), with the component
 weights the config sets for that task (None = the task declaration's weights).
 """
 
@@ -12,15 +12,17 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+import rewards
+from schemas import check_coverage
+
 # score_fn(task, completions, truths, profile=..., weights=...) -> object with .total and .components
 ScoreFn = Callable[..., Any]
 
 
 def default_score_fn() -> ScoreFn:
-    try:
-        import rewards
-    except ImportError as err:  # the rewards package ships with vrft; only a broken install lacks it
-        raise RuntimeError("the `rewards` package is not importable; cannot score completions") from err
+    """`rewards.score_batch`, once every declared task is known to be scorable (checked at trainer start,
+    before the model loads, rather than at the first score)."""
+    check_coverage()
     return rewards.score_batch
 
 
@@ -33,23 +35,16 @@ def score_rows(
     weights: Mapping[str, Mapping[str, float]],
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """-> ([B] totals, {"component": [B], "task/component": [B]}) with NaN where a row lacks the component."""
-    B = len(completions)
-    total = torch.full((B,), math.nan)
+    rows = rewards.score_mixed(tasks, completions, truths, profile, weights, score=score_fn)
+    B = len(rows)
+    total = torch.tensor([r["total"] for r in rows], dtype=torch.float32)
     components: dict[str, torch.Tensor] = {}
-    by_task: dict[str, list[int]] = {}
-    for i, task in enumerate(tasks):
-        by_task.setdefault(task, []).append(i)
-    for task, rows in by_task.items():
-        scores = score_fn(
-            task, [completions[i] for i in rows], [truths[i] for i in rows],
-            profile=profile, weights=weights.get(task),
-        )
-        idx = torch.tensor(rows)
-        total[idx] = torch.tensor([float(x) for x in scores.total])
-        for name, values in scores.components.items():
-            vals = torch.tensor([float(x) for x in values])
+    for i, (task, row) in enumerate(zip(tasks, rows)):
+        for name, value in row.items():
+            if name == "total":
+                continue
             for key in (name, f"{task}/{name}"):
-                components.setdefault(key, torch.full((B,), math.nan))[idx] = vals
+                components.setdefault(key, torch.full((B,), math.nan))[i] = value
     if torch.isnan(total).any():
-        raise RuntimeError("the reward function returned NaN or skipped rows")
+        raise RuntimeError("the reward function returned NaN")
     return total, components

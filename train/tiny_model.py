@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import schemas
+from schemas.prompts import example_answer
+
 SPECIAL_TOKENS = (
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
     "<|image_pad|>", "<|video_pad|>",
@@ -53,9 +56,6 @@ the first box of the cat is given, follow the cat
 
 def tokenizer_corpus() -> list[str]:
     """Text the tokenizer learns merges from: the declared tasks' prompt pieces plus everyday lines."""
-    import schemas
-    from schemas.prompts import example_answer
-
     lines: list[str] = []
     for task in schemas.tasks():
         lines += [task.intro, task.think_hint, task.doc, example_answer(task, True), example_answer(task, False)]

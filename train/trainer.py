@@ -17,10 +17,20 @@ Algorithm (Shao et al. 2024, as VideoChat-R1 uses it). Each step, for P prompts 
   (loss+backward and optimizer step repeat num_iterations times over the same rollout)
   log, checkpoint
 
+Several processes (accelerate / torchrun; DDP or FSDP2): each process holds P prompts of its own rows.
+The loss's normalisers (trained tokens, trained sequences, batch size), the `batch` advantage std and
+the logged statistics are computed over every process (train/distributed.py), so N processes holding
+P prompts each make the update one process holding N * P would. Sampling draws from seed + process index.
+
 Where vrft departs from the paper's code, and why:
-  * every log-prob forward gets the video tensors, `mm_token_type_ids` and `second_per_grid_ts` (the
-    reference omits second_per_grid_ts, exact only at exactly 2 fps; transformers 5.x without
-    mm_token_type_ids silently uses 1-D positions; TRL 1.16 drops the video altogether);
+  * every log-prob forward gets the video tensors and `second_per_grid_ts` (the reference omits
+    second_per_grid_ts, exact only at exactly 2 fps; TRL 1.16 drops the video altogether);
+  * every forward (rollout, reference, loss, evaluation) gets 3-D rope positions vrft computes by the
+    checkpoints' convention (train/positions.py): transformers 5.24 starts the text after a video inside
+    the video's time positions; the start-up note says whether the installed library agrees;
+  * under FSDP2, one text-token forward before each `generate` sets the units up and gathers the
+    outermost one (transformers 5.24 runs the vision tower before any whole-model forward;
+    train/model.py `ready_to_generate`);
   * frames come decoded from shards with their real sampled fps; no video is decoded in the loop, and
     the processor's pixel math runs on the model's device (same values; checked against it at start-up);
   * several prompts per process per step, gradients accumulated over micro-batches; the loss is
@@ -49,14 +59,16 @@ import torch
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
 from train.data import Prefetcher, count_rows, shard_files
+from train.distributed import check_launch, global_advantages, global_totals, maxed, step_metrics
 from train.inputs import PromptInputs, check_against_processor, device_pixels
 from train.limits import PromptLimits
-from train.losses import Totals, group_advantages, policy_loss
-from train.metrics import RunLog, rollout_stats, sample_rows
+from train.losses import policy_loss
+from train.metrics import RunLog, sample_rows
 from train.model import (
     load_model, load_processor, load_reference, mixed_precision, prepare_policy, reference_model, trainable_parameters,
     weights_dtype,
 )
+from train.positions import startup_note
 from train.rollout import Rollout, completion_logprobs, generate, sampling_config, vision_token_ids
 from train.scoring import ScoreFn, default_score_fn, score_rows
 from train.timing import PhaseTimers
@@ -81,11 +93,13 @@ class GRPOTrainer:
 
         self.cfg = config
         self.score_fn = score_fn or default_score_fn()
-        self.accelerator = Accelerator(
+        self.accelerator = Accelerator(  # cpu: without it, torchrun on CPUs gives N unrelated single processes
             mixed_precision=mixed_precision(config.model), step_scheduler_with_optimizer=False,
+            cpu=not torch.cuda.is_available(),
         )
+        check_launch(self.accelerator)
         self.device = self.accelerator.device
-        set_seed(config.run.seed)
+        set_seed(config.run.seed)  # the same on every process while the models are built
         self.out = Path(config.run.out)
         self.timers = PhaseTimers(sync_cuda=self.device.type == "cuda")
 
@@ -115,6 +129,8 @@ class GRPOTrainer:
         self.suppressed = vision_token_ids(policy)   # never sampled, so left out of every log-prob softmax
         self.state = TrainerState()
         self.trainable, self.parameters = trainable_parameters(policy)
+        self.positions_note = ""
+        set_seed(config.run.seed, device_specific=True)  # sampling: seed + process index, its own on each process
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
@@ -156,10 +172,13 @@ class GRPOTrainer:
                     prompts = [next(batches, None) for _ in range(self.cfg.data.prompts_per_step)]
                 if any(p is None for p in prompts):
                     break  # the data ran out mid-batch (another process's share, or a partial last batch)
+                if not self.positions_note:
+                    self.positions_note = startup_note(self.accelerator.unwrap_model(self.model), prompts[0])
+                    log.note(self.positions_note)
                 metrics, rollout = self.train_step(prompts)
                 self.state.step += 1
                 self.state.position += self.per_step
-                metrics["step_seconds"] = time.perf_counter() - started
+                metrics["step_seconds"] = maxed(self.accelerator, [time.perf_counter() - started])[0]
                 metrics["tokens_per_second"] = metrics["tokens"] / metrics["step_seconds"]
                 history.append(metrics)
                 with self.timers("log"):
@@ -176,7 +195,7 @@ class GRPOTrainer:
             log.close()
         if not run.save_every or self.state.step % run.save_every:
             self.save()
-        save_final(self.accelerator, self.model, self.processor, self.out / "final")
+        save_final(self.accelerator, self.model, self.processor, self.out / "final", self.cfg.to_dict())
         return history
 
     def train_step(self, prompts: list[PromptInputs]) -> tuple[dict[str, float], Rollout]:
@@ -203,7 +222,9 @@ class GRPOTrainer:
             )
 
         with t("advantages"):
-            rollout.advantages = group_advantages(rollout.rewards, rollout.group_size, cfg.loss.advantage_scale)
+            rollout.advantages = global_advantages(
+                self.accelerator, rollout.rewards, rollout.group_size, cfg.loss.advantage_scale,
+            )
 
         with t("reference"):
             if cfg.loss.beta > 0:
@@ -219,17 +240,17 @@ class GRPOTrainer:
             with t("optimizer step"):
                 loss_stats["grad_norm"] = self._optimizer_step()
 
-        metrics = rollout_stats(rollout)
-        metrics.update(loss_stats)
-        metrics["lr"] = self.scheduler.get_last_lr()[0]
-        metrics["tokens"] = float(rollout.attention_mask.sum())
-        metrics["completion_tokens"] = float(rollout.completion_mask.sum())
-        if self.device.type == "cuda":
-            metrics["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
-        metrics.update({f"time/{k}": v for k, v in t.pop().items()})
-        return metrics, rollout
+        return self._step_metrics(rollout, loss_stats), rollout
 
     # ---- phases' helpers -------------------------------------------------------------------------
+
+    def _step_metrics(self, rollout: Rollout, loss_stats: dict[str, float]) -> dict[str, float]:
+        counts = {**loss_stats, "tokens": float(rollout.attention_mask.sum()),
+                  "completion_tokens": float(rollout.completion_mask.sum())}
+        peaks = {f"time/{k}": v for k, v in self.timers.pop().items()}
+        if self.device.type == "cuda":
+            peaks["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
+        return {**step_metrics(self.accelerator, rollout, counts, peaks), "lr": self.scheduler.get_last_lr()[0]}
 
     def _micro_batches(self, rollout: Rollout) -> list[torch.Tensor]:
         return list(torch.arange(rollout.size).split(self.cfg.optim.micro_batch_size))
@@ -250,14 +271,14 @@ class GRPOTrainer:
         return torch.cat(out)
 
     def _accumulate(self, rollout: Rollout) -> dict[str, float]:
-        """Forward + backward over micro-batches; gradients add up to the gradient of the batch loss."""
+        """Forward + backward over micro-batches; gradients add up to the gradient of the batch loss (all
+        processes' rows: normalisers counted over every process, and each process backpropagates `world`
+        times its share because DDP / FSDP average the gradients). Returns this process's shares."""
         cfg = self.cfg
         self.model.train()
         mask = rollout.train_mask(cfg.loss.mask_truncated)                  # [B, Lc]
-        totals = Totals(
-            sequences=int((mask.sum(dim=1) > 0).sum()), tokens=int(mask.sum()),
-            max_new_tokens=cfg.rollout.max_new_tokens, batch=rollout.size,
-        )
+        totals = global_totals(self.accelerator, mask, cfg.rollout.max_new_tokens)
+        world = self.accelerator.num_processes
         sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_low": 0.0, "clip_high": 0.0}
         chunks = self._micro_batches(rollout)
         for k, rows in enumerate(chunks):
@@ -274,7 +295,7 @@ class GRPOTrainer:
                     mask[rows].to(self.device), beta=cfg.loss.beta, epsilon_low=cfg.loss.epsilon_low,
                     epsilon_high=cfg.loss.epsilon_high, aggregation=cfg.loss.aggregation, totals=totals,
                 )
-                self.accelerator.backward(parts.loss)
+                self.accelerator.backward(parts.loss * world)
             share = parts.tokens.item() / max(totals.tokens, 1)
             sums["loss"] += parts.loss.item()
             sums["policy_loss"] += parts.policy.item() * share
@@ -308,5 +329,5 @@ def run_training(config: TrainConfig, resume: str | bool | None = None, score_fn
     return {
         "steps": trainer.state.step, "resumed_from": str(resumed) if resumed else None, "out": str(trainer.out),
         "history": history, "trainable_parameters": trainer.trainable, "parameters": trainer.parameters,
-        "prompts": trainer.limits.summary(),
+        "positions": trainer.positions_note, "prompts": trainer.limits.summary(),
     }

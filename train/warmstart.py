@@ -19,11 +19,15 @@ from pathlib import Path
 
 import torch
 
+from rewards import guess_answer, oracle_answer
+from train.config import ModelConfig
+from train.data import decode_row, iter_rows, shard_files
+from train.inputs import collate_prompts, device_pixels, encode_example
+from train.model import load_model, load_processor
+
 
 def answer_texts(examples, answers: str, rng: random.Random) -> list[str]:
     """The target answer of each example: "oracle" (the truth) or "guess" (the contract, no answer)."""
-    from rewards import guess_answer, oracle_answer
-
     if answers == "oracle":
         return [oracle_answer(ex.task, ex.truth) for ex in examples]
     if answers == "guess":
@@ -35,8 +39,6 @@ def supervised_batch(processor, examples, device: torch.device, texts: list[str]
     """Prompts (left-padded, with their video) followed by the answers `texts` (default: the oracle
     answers), right-padded; labels are -100 everywhere but on the answer tokens and the end-of-turn
     token after them."""
-    from train.inputs import collate_prompts, device_pixels, encode_example
-
     tok = processor.tokenizer
     texts = answer_texts(examples, "oracle", random.Random(0)) if texts is None else texts
     prompts = [encode_example(processor, ex) for ex in examples]
@@ -63,10 +65,6 @@ def warm_start(model_dir: Path, shards: Path, out: Path, steps: int = 60, batch_
     """Train `model_dir` for `steps` supervised steps on answers written in the contract ("oracle" or
     "guess", see the module docstring); save to `out`. A guess is drawn afresh each time a row comes
     round, so a model cannot memorise one."""
-    from train.data import decode_row, iter_rows, shard_files
-    from train.model import load_model, load_processor
-    from train.config import ModelConfig
-
     torch.manual_seed(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = load_model(ModelConfig(path=str(model_dir)), torch.float32).to(device).train()

@@ -11,15 +11,42 @@ It teaches the format and not the answers, so what GRPO adds on held-out videos 
 reward. Both train on the tasks with short answers (`TRAINED_TASKS`); tracking is evaluated untrained:
 an answer of 8 boxes is about 150 tokens, and sampling sixteen of them per prompt would take the whole
 budget of two CPU cores.
+
+The output folder is the demo's alone (`pipelines.outputs.fresh`): a rerun replaces what an earlier
+demo wrote there, and a folder holding anything else is refused untouched.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+import pyarrow.parquet as pq
+
+from pipelines import outputs, storage
+from pipelines.ingest import IngestConfig, run_ingest
+from pipelines.mix.recipe import parse_recipe
+from pipelines.mix.run import run_mix
+from pipelines.sample_sheet import load_sample, render_sample
+from pipelines.sources import SourceOptions
+from pipelines.synthetic_raw import make_dataset
+from pipelines.validate import validate_dataset
+from rewards import oracle_answer
+from train.config import load_config
+from train.eval_items import read_items
+from train.eval_report import score_predictions, write_metrics
+from train.model import load_processor
+from train.predict import predict_model
+from train.summary import describe, reward_trend
+from train.threads import cpu_threads
+from train.tiny_model import save_tiny_model
+from train.trainer import run_training
+from train.warmstart import warm_start
+from vrft.demo_comparison import compare_all, parsed, table_html, to_json, verdict_sentences
+from vrft.demo_size import DemoSize
 
 Say = Callable[[str], None]
 
@@ -28,22 +55,19 @@ TASKS = ("temporal_grounding", "grounded_qa", "video_qa", "tracking")
 TRAINED_TASKS = ("temporal_grounding", "grounded_qa", "video_qa")
 SYSTEMS = ("random", "warm start", "GRPO")
 PAIRS = (("warm start", "GRPO"), ("floor", "GRPO"), ("prior", "GRPO"), ("random", "warm start"))
-
-
-@dataclass(frozen=True)
-class DemoSize:
-    videos: int = 64              # training videos (one sample per task each)
-    eval_videos: int = 96         # held-out videos: the samples per task every metric is computed on
-    warm_steps: int = 120         # supervised steps on guesses, 8 examples each
-    steps: int = 80               # GRPO steps (train/configs/tiny_cpu.yaml sets the rest)
-    seed: int = 0                 # the videos, the model's weights, the guesses, the sampling
+KIND = "demo"                     # the output folder's marker (pipelines.outputs)
+ENTRIES = ("raw", "ingested", "validation", "shards-*", "tiny-model", "warm-model", "eval-*", "train", "report",
+           "report.html", "comparison.json")
 
 
 def run_demo(out: Path, size: DemoSize = DemoSize(), say: Say = print) -> Path:
-    from train.threads import cpu_threads
-
+    """The whole job into `out` (new, empty, or an earlier demo's); returns the report's path."""
     out = Path(out).resolve()  # recipes resolve relative paths against their own root
-    out.mkdir(parents=True, exist_ok=True)
+    with outputs.fresh(str(out), KIND, ENTRIES):
+        return _run(out, size, say)
+
+
+def _run(out: Path, size: DemoSize, say: Say) -> Path:
     threads = cpu_threads()
     clock: dict[str, float] = {}
 
@@ -53,16 +77,11 @@ def run_demo(out: Path, size: DemoSize = DemoSize(), say: Say = print) -> Path:
         return lambda: clock.__setitem__(name, time.perf_counter() - t0)
 
     done = phase(f"generating {size.videos} training and {size.eval_videos} held-out videos with ffmpeg")
-    from pipelines.synthetic import make_dataset
-
     raw = make_dataset(out / "raw", n_videos=size.videos + size.eval_videos, seed=size.seed, eval_videos=size.eval_videos,
                        size=FRAME_SIZE)
     done()
 
     done = phase("ingesting them with Beam (frames decoded once)")
-    from pipelines.ingest import IngestConfig, run_ingest
-    from pipelines.sources import SourceOptions
-
     ingested = out / "ingested"
     source = SourceOptions((str(raw["train"]), str(raw["eval"])), videos=str(out / "raw" / "videos"))
     small = {"min_pixels": FRAME_SIZE[0] * FRAME_SIZE[1]}  # keep the small frames small (the paper's floor is 16 tokens)
@@ -71,20 +90,16 @@ def run_demo(out: Path, size: DemoSize = DemoSize(), say: Say = print) -> Path:
     done()
 
     done = phase("validating it (Great Expectations suite from the task declarations)")
-    from pipelines.validate import validate_dataset
-
     validation = validate_dataset(str(ingested), str(out / "validation"))
     if not validation.success:
         raise RuntimeError(f"the generated dataset failed validation: {validation.failures}")
     done()
 
-    done = phase("mixing training, GRPO and held-out shards")
+    done = phase("mixing training and held-out shards")
     shards = mix_shards(out, ingested, size.seed)
     done()
 
     done = phase("building the tiny model (offline, random)")
-    from train.tiny_model import save_tiny_model
-
     model = save_tiny_model(out / "tiny-model", seed=size.seed)
     budget = answer_budgets(model, shards)
     done()
@@ -95,17 +110,12 @@ def run_demo(out: Path, size: DemoSize = DemoSize(), say: Say = print) -> Path:
     done()
 
     done = phase(f"warm start: {size.warm_steps} supervised steps on guesses (the answer contract, no answers)")
-    from train.warmstart import warm_start
-
     warm = warm_start(model, shards["train"], out / "warm-model", steps=size.warm_steps, batch_size=8, answers="guess",
                       seed=size.seed)
     completions["warm start"] = evaluate(warm, shards, out / "eval-warm", budget)
     done()
 
     done = phase(f"training {size.steps} GRPO steps on {', '.join(TRAINED_TASKS)}")
-    from train.config import load_config
-    from train.trainer import run_training
-
     root = Path(__file__).resolve().parents[1]
     cfg = load_config(root / "train" / "configs" / "tiny_cpu.yaml", [
         f"model.path={warm}", f"data.shards={shards['train']}", f"run.out={out / 'train'}", f"run.steps={size.steps}",
@@ -119,23 +129,20 @@ def run_demo(out: Path, size: DemoSize = DemoSize(), say: Say = print) -> Path:
     done()
 
     done = phase("comparing (bootstrap intervals) and writing the report")
-    from vrft.demo_comparison import compare_all, verdict_sentences
-
     comparisons = compare_all(shards, completions, PAIRS, shards["train"])
     sentences = verdict_sentences(shards, comparisons, TRAINED_TASKS)
-    report = write_report(out, manifest, validation, comparisons, sentences, trained, cfg, size, ingested, threads)
+    trend = describe(reward_trend(trained["history"]))
+    report = write_demo_report(out, manifest, validation, comparisons, sentences, trend, trained, cfg, size, ingested,
+                               threads)
     done()
-    for sentence in sentences:
-        say(f"[demo] {sentence}")
+    for line in (*trend, *sentences):
+        say(f"[demo] {line}")
     say("[demo] " + ", ".join(f"{k.split(' ')[0]} {v:.0f}s" for k, v in clock.items()))
     return report
 
 
 def mix_shards(out: Path, ingested: Path, seed: int) -> dict[str, Path]:
     """shards-train (TRAINED_TASKS: the warm start and GRPO) and one held-out folder per task."""
-    from pipelines.mix.recipe import parse_recipe
-    from pipelines.mix.run import run_mix
-
     def mix(name: str, split: str, tasks, evaluation: bool) -> Path:
         recipe: dict[str, Any] = {
             "name": f"demo-{name}", "seed": seed, "think": False, "rows_per_shard": 256, "leakage": "refuse",
@@ -154,28 +161,22 @@ def mix_shards(out: Path, ingested: Path, seed: int) -> dict[str, Path]:
 
 def answer_budgets(model: Path, shards: dict[str, Path]) -> dict[str, int]:
     """New tokens each task's answers may take: its longest true answer in the contract, plus a quarter."""
-    from rewards import oracle_answer
-    from train import evaluate as ev
-    from train.model import load_processor
-
     tok = load_processor(str(model)).tokenizer
-    return {task: max(len(tok(oracle_answer(i.task, i.truth))["input_ids"]) for i in ev.read_items(shards[task])) * 5 // 4 + 2
+    return {task: max(len(tok(oracle_answer(i.task, i.truth))["input_ids"]) for i in read_items(shards[task])) * 5 // 4 + 2
             for task in TASKS}
 
 
 def evaluate(model: Path, shards: dict[str, Path], out: Path, budget: dict[str, int]) -> dict[str, dict[str, str]]:
     """Greedy answers on each task's held-out shards (task -> sample id -> completion); OUT/metrics.json
-    holds the point metrics and floors of all tasks (train.evaluate)."""
-    from train import evaluate as ev
-
+    holds the point metrics and floors of all tasks (train.eval_report)."""
     completions, items = {}, []
     for task in TASKS:
-        items += ev.read_items(shards[task])
+        items += read_items(shards[task])
         (out / task).mkdir(parents=True, exist_ok=True)
-        completions[task] = ev.evaluate_model(model, shards[task], out / task, batch_size=16, max_new_tokens=budget[task])
+        completions[task] = predict_model(model, shards[task], out / task, batch_size=16, max_new_tokens=budget[task])
     merged = {sid: text for per_task in completions.values() for sid, text in per_task.items()}
-    ev.write_metrics(ev.score_predictions(items, merged, "default"), out, f"{model.name} on held-out shards")
-    (out / "budget.json").write_text(json.dumps(budget))
+    write_metrics(score_predictions(items, merged, "default"), out, f"{model.name} on held-out shards")
+    storage.write_json(str(out / "budget.json"), budget)
     return completions
 
 
@@ -184,7 +185,7 @@ def evaluate(model: Path, shards: dict[str, Path], out: Path, budget: dict[str, 
 
 def reward_curves(metrics_jsonl: Path, png: Path) -> Path:
     """Mean reward per component (all tasks together) and the weighted total, step by step."""
-    import matplotlib
+    import matplotlib  # here: the headless backend is chosen before pyplot loads, and only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -209,16 +210,11 @@ def reward_curves(metrics_jsonl: Path, png: Path) -> Path:
     return png
 
 
-def write_report(out: Path, manifest: dict[str, Any], validation, comparisons, sentences: list[str],
-                 trained: dict[str, Any], cfg, size: DemoSize, ingested: Path, threads: int) -> Path:
-    import html
-
-    import pyarrow.parquet as pq
-
-    from pipelines.sample_sheet import load_sample, render_sample
-    from train.summary import describe, reward_trend
-    from vrft.demo_comparison import parsed, table_html, to_json
-
+def write_demo_report(out: Path, manifest: dict[str, Any], validation, comparisons, sentences: list[str],
+                      trend: list[str], trained: dict[str, Any], cfg, size: DemoSize, ingested: Path,
+                      threads: int) -> Path:
+    """OUT/report.html (the verdicts, every metric with its interval, curves, samples, dataset plots)
+    and OUT/comparison.json (every number behind them)."""
     assets = out / "report"
     assets.mkdir(exist_ok=True)
     run = Path(trained["out"])
@@ -231,8 +227,7 @@ def write_report(out: Path, manifest: dict[str, Any], validation, comparisons, s
         sheets.append((task, render_sample(sample, frames, assets / f"sample-{task}.png").name))
     plots = sorted(p for p in Path(validation.report_dir).rglob("*.png"))
     counts = manifest["counts"]
-    (out / "comparison.json").write_text(json.dumps(to_json(comparisons), indent=1))
-    trend = describe(reward_trend(trained["history"]))
+    storage.write_json(str(out / "comparison.json"), to_json(comparisons), indent=1)
     r, o = cfg.rollout, cfg.optim
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>vrft demo</title>
 <style>body{{font-family:sans-serif;max-width:1300px;margin:auto}} td,th{{padding:2px 8px;border-bottom:1px solid #ddd;
@@ -257,7 +252,7 @@ answers the reward could read after it: {html.escape(parsed(comparisons, 'warm s
 <p>{trained['steps']} steps on the same tasks, {cfg.data.prompts_per_step} prompts per step, {r.group_size} completions
 each at temperature {r.temperature}, at most {r.max_new_tokens} new tokens, learning rate {o.lr}, KL weight
 {cfg.loss.beta} (train/configs/tiny_cpu.yaml). On its own samples during training:
-{html.escape(' '.join(trend))}</p>
+{html.escape(' '.join(trend), quote=False)}</p>
 <p>Tracking is evaluated but never trained here (neither warm start nor GRPO): an answer of 8 boxes is about 150 tokens,
 and sampling {r.group_size} of them per prompt would take the whole budget of two CPU cores.</p>
 <img src="report/{curves.name}">
@@ -271,6 +266,4 @@ rejected {counts['rejected']}; validation: {'passed' if validation.success else 
 <h2>Dataset plots</h2><div class="grid">
 {''.join(f'<img src="{p.relative_to(out)}">' for p in plots)}</div>
 </body></html>"""
-    path = out / "report.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return Path(storage.write_text(str(out / "report.html"), page))

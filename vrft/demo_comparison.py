@@ -5,29 +5,29 @@ and an HTML table out; the demo writes them (comparison.json, report.html)."""
 from __future__ import annotations
 
 import html
+from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from rewards.compare import FLOOR, MetricComparison
+from rewards import UNPARSED, component_for, metric_units, write_answer
+from rewards.compare import FLOOR, MetricComparison, compare_task
 from rewards.intervals import METHOD, Interval
+from schemas import get_task
+from train.eval_items import read_items
 
-UNITS = {"miou": "%", "r@": "% of samples", "accuracy": "%", "unparsed": "% of answers", "ao": "fraction (0-1)",
-         "sr@": "fraction of frames (0-1)"}
 PRIOR = "prior"
 WORDS = {"beat": "beat", "worse": "did worse than", "no clear difference": "could not be told apart from"}
 
 
-def unit(metric: str) -> str:
-    return next((u for prefix, u in UNITS.items() if metric.startswith(prefix)), "")
+def unit(task: str, component: str, metric: str) -> str:
+    """The unit of a metric as `vrft eval` prints it: "%" (0-100) or "fraction" (0-1)."""
+    return "%" if metric == UNPARSED else metric_units(task)[component]
 
 
 def compare_all(shards: Mapping[str, Path], completions: Mapping[str, Mapping[str, Mapping[str, str]]],
                 pairs: Sequence[tuple[str, str]], train: Path) -> dict[str, list[MetricComparison]]:
     """task -> its metric comparisons: every system's completions of the task's held-out samples, and
     the "prior" (`prior_answers`, fitted on the training shards `train`) where the task has one."""
-    from rewards.compare import compare_task
-    from train.evaluate import read_items
-
     train_items = read_items(train)
     out = {}
     for task, per_system in _by_task(completions).items():
@@ -42,8 +42,6 @@ def compare_all(shards: Mapping[str, Path], completions: Mapping[str, Mapping[st
 
 def best_fractions(truths: Sequence[Mapping[str, Any]], part, step: float = 0.02) -> tuple[float, float]:
     """The fixed (start, end) fractions of the duration whose span scores best on these truths."""
-    from rewards.component import component_for
-
     comp, grid = component_for(part.label), [round(k * step, 6) for k in range(int(round(1 / step)) + 1)]
 
     def pred(truth, a, b):
@@ -60,11 +58,6 @@ def prior_answers(task: str, train: Sequence[Mapping[str, Any]], held_out: Seque
     """Answers that never look at the video: each span the fixed fractions of the stated duration that
     score best on the training labels, each multiple choice the training labels' most frequent letter.
     None for a task with another kind of part (a box track)."""
-    from collections import Counter
-
-    from rewards.answers import write_answer
-    from schemas import get_task
-
     fits: dict[str, Any] = {}
     for part in get_task(task).parts:
         if part.label in ("span", "spanset"):
@@ -98,8 +91,8 @@ def fmt(iv: Interval | None, digits: int = 1) -> str:
     return "" if iv is None else f"{iv.value:.{digits}f} [{iv.low:.{digits}f}, {iv.high:.{digits}f}]"
 
 
-def _digits(metric: str) -> int:
-    return 3 if unit(metric).startswith("fraction") else 1
+def _digits(row: MetricComparison) -> int:
+    return 3 if unit(row.task, row.component, row.metric) == "fraction" else 1
 
 
 def verdicts(task: str, rows: Sequence[MetricComparison], chance: float | None = None) -> list[str]:
@@ -109,7 +102,7 @@ def verdicts(task: str, rows: Sequence[MetricComparison], chance: float | None =
     for row in rows:
         if not row.primary:
             continue
-        d = _digits(row.metric)
+        d = _digits(row)
         parts = [_against(row, "warm start", "the warm start", d)]
         if FLOOR in row.values:
             parts.append(_against(row, FLOOR, "the floor", d))
@@ -126,8 +119,6 @@ def verdicts(task: str, rows: Sequence[MetricComparison], chance: float | None =
 def verdict_sentences(shards: Mapping[str, Path], comparisons: Mapping[str, Sequence[MetricComparison]],
                       trained_on: Sequence[str]) -> list[str]:
     """The verdicts of every task, chance beside multiple choices, untrained tasks said so."""
-    from train.evaluate import read_items
-
     out = []
     for task, rows in comparisons.items():
         chance = chance_accuracy([i.truth for i in read_items(shards[task])])
@@ -163,9 +154,9 @@ def table_html(comparisons: Mapping[str, Sequence[MetricComparison]], systems: S
     lines = [f"<table><tr><th>task</th><th>n</th><th>component</th><th>metric</th><th>unit</th>{head}</tr>"]
     for task, rows in comparisons.items():
         for row in rows:
-            d = _digits(row.metric)
+            d = _digits(row)
             gain = row.differences.get(("warm start", "GRPO"))
-            cells = [task, str(row.n), row.component, row.metric, unit(row.metric),
+            cells = [task, str(row.n), row.component, row.metric, unit(row.task, row.component, row.metric),
                      *(fmt(row.values.get(s), d) for s in (*systems, PRIOR, FLOOR)),
                      "" if gain is None else f"{gain.value:+.{d}f} [{gain.low:+.{d}f}, {gain.high:+.{d}f}]"]
             lines.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")

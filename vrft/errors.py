@@ -1,5 +1,6 @@
-"""Errors the command line reports as one line (no traceback)."""
+"""Errors the command line reports as one line (no traceback); defined in `schemas.errors` so that every
+layer can raise them."""
 
+from schemas.errors import EnvironmentFailure, UserError
 
-class UserError(Exception):
-    """A mistake in the user's input: printed as one line, exit status 2."""
+__all__ = ["EnvironmentFailure", "UserError"]

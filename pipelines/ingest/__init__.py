@@ -1,7 +1,7 @@
 """The ingestion pipeline: `run_ingest(IngestConfig(...))` (what `vrft ingest` calls).
 
 `run_ingest` and `IngestResult` are loaded on first use: they import Apache Beam (seconds), which
-readers of the helpers here (`parquet_io` for `vrft mix`, tests) do not need.
+users of the light modules here (the config for `vrft ingest --help`, the run's progress) do not need.
 """
 
 from typing import Any

@@ -8,6 +8,13 @@ from typing import Any
 from pipelines.normalize import RepairPolicy
 from pipelines.sources.base import SourceOptions
 
+SPEED_ONLY = ("decode_workers", "image_threads")
+NOT_IDENTITY = ("out", "allow_large", *SPEED_ONLY)   # may change between a run and its --resume
+
+
+class IngestError(ValueError):
+    """The run cannot start as asked (a user mistake; the message says why and what to do)."""
+
 
 @dataclass(frozen=True)
 class IngestConfig:
@@ -20,6 +27,15 @@ class IngestConfig:
     video_timeout_s: float = 120.0           # per video, in the decoding worker
     videos_per_part: int = 64                # videos per videos/ file (and per resume unit)
     label_shards: int = 1                    # files per label table (samples/, rejects/)
+    # How much of the machine decoding uses (None: one per core of the machine that decodes, which on
+    # Dataflow is the worker's): decoder processes (= videos decoded at a time) and images of a
+    # sequence read at a time. They change speed, never the output, so a --resume may change them.
+    decode_workers: int | None = None
+    image_threads: int | None = None
+    # Records whose video file is absent are rejected (`video_missing`, as always) but left out of the
+    # share of rejects that validation holds a run to: for a dataset whose videos are partly downloaded.
+    only_present_videos: bool = False
+    allow_large: bool = False                # go past the stated limits on input size (preflight)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -27,7 +43,8 @@ class IngestConfig:
         return out
 
     def identity(self) -> dict[str, Any]:
-        """What must not change between a run and its --resume (where it writes is not part of it)."""
+        """What must not change between a run and its --resume (where it writes and how fast are not)."""
         out = self.to_dict()
-        out.pop("out")
+        for name in NOT_IDENTITY:
+            out.pop(name)
         return out

@@ -1,105 +1,72 @@
 """The video stage: each video decoded once for all its samples, in batches that are also resume units.
 
 Samples are grouped by video key; videos are grouped into batches by a hash of their key. A batch
-writes one file, `videos/part-BBBBB-of-NNNNN.parquet`, atomically when all its videos are done, with
-the videos that failed (and why) in the file's metadata. A rerun with --resume finds the file and
-emits its facts without decoding again. Decoding runs in the video library's isolated worker with a
+writes one file, `videos/part-BBBBB-of-NNNNN.parquet`, atomically when all its videos are done (none
+when no video of it decoded: a file without rows is never written), then its record
+(`layout.batch_record`: the videos that failed, and why), which marks the batch finished. A rerun with
+--resume finds the record and emits the batch's facts without decoding again. Decoding runs in the video library's isolated workers with a
 timeout; any `VideoError` becomes rejects of that video's samples with the error's reason.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import math
-import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 import schemas
+from pipelines import layout, storage
 from pipelines.ingest import progress
 from pipelines.ingest.config import IngestConfig
-from pipelines.ingest.parquet_io import AtomicParquetWriter
-from pipelines.ingest.rejects import REJECTS, reject_row
-from pipelines.normalize import id_of
-from pipelines.sources.base import Draft, RawRecord, Rejected, exists, open_binary, resolve_video
+from pipelines.ingest.item import Item, VideoFacts
+from pipelines.ingest.rejects import REJECTS
+from pipelines.parquet import ParquetFileWriter, open_parquet
+from pipelines.video.errors import VideoError
+from pipelines.video.policy import FramePolicy
+from pipelines.video.process import decode_media
+from pipelines.video.worker import default_pool, machine_cores
 
-FAILED_KEY = "vrft.failed_videos"
 FACT_COLUMNS = ("video_key", "duration", "timestamps")
-Item = tuple[RawRecord, Draft]
+Failure = Tuple[str, str]                       # (reason, detail)
+VideoSamples = Tuple[str, Iterable[Item]]       # a video key and the samples that need it
+Batch = Tuple[int, Iterable[VideoSamples]]      # a batch number and its videos
 
 
 def batch_count(n_videos: int, per_part: int) -> int:
     return max(1, math.ceil(n_videos / max(1, per_part)))
 
 
-def batch_of(video_key: str, n_batches: int) -> int:
-    return int(hashlib.sha1(video_key.encode("utf-8")).hexdigest()[:12], 16) % n_batches
-
-
-def part_path(out: str, batch: int, n_batches: int) -> str:
-    return os.path.join(out, "videos", f"part-{batch:05d}-of-{n_batches:05d}.parquet")
-
-
-def requested_times(draft: Draft) -> tuple[float, ...] | None:
-    """The frames a sample must be shown: those its media names (an image sequence), else those its
-    labels sit on (a box track, by its task's declaration); None when any frame plan will do."""
-    times = (draft.get("media") or {}).get("timestamps")
-    if times:
-        return tuple(float(t) for t in times)
-    try:
-        return schemas.get_task(draft.get("task")).frame_times(draft)
-    except (KeyError, TypeError, ValueError):
-        return None  # an unknown task or malformed boxes: the record checks reject it later
-
-
-def check_alignment(draft: Draft, facts: dict[str, Any]) -> None:
-    """Samples that name their frames' times (tracking) must get exactly those frames."""
-    wanted = requested_times(draft)
-    if wanted is None or "timestamps" not in facts:
-        return
-    got = facts["timestamps"] or []
-    if len(wanted) != len(got) or any(abs(a - b) > 1e-3 for a, b in zip(wanted, got)):
-        raise Rejected("frames_misaligned", f"asked for frames at {list(wanted)}, decoded {list(got)}")
-
-
-@contextlib.contextmanager
-def local_copy(path: str) -> Iterator[str]:
-    """A local file for the decoders: the path itself, or a temporary copy of a gs:// (etc.) object."""
-    if "://" not in path:
-        yield path
-        return
-    from apache_beam.io.filesystems import FileSystems
-
-    suffix = os.path.splitext(path)[1]
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        with FileSystems.open(path) as src:
-            shutil.copyfileobj(src, tmp, 1 << 20)
-        tmp.flush()
-        yield tmp.name
-
-
-def read_finished(path: str) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]] | None:
-    """(facts by video key, failures by video key) of a finished batch file, or None."""
-    if not exists(path):
+def facts_of(row: dict[str, Any] | None) -> VideoFacts | None:
+    """What the samples of a video need from its `videos` row (a decoded one, or one read back)."""
+    if row is None:
         return None
-    import pyarrow.parquet as pq
+    return VideoFacts(row.get("duration"), tuple(row.get("timestamps") or ()))
 
-    pf = pq.ParquetFile(open_binary(path))
-    failed = json.loads((pf.metadata.metadata or {}).get(FAILED_KEY.encode(), b"{}"))
-    table = pf.read(columns=list(FACT_COLUMNS))
-    facts = {r["video_key"]: r for r in table.to_pylist()}
-    return facts, failed
+
+def read_failures(record: str) -> dict[str, Failure]:
+    """The failed videos of a batch, from its record."""
+    return {k: (v[0], v[1]) for k, v in storage.read_json(record)["failed"].items()}
+
+
+def read_finished(path: str, record: str) -> tuple[dict[str, VideoFacts | None], dict[str, Failure]] | None:
+    """(facts by video key, failures by video key) of a finished batch (its record written), or None."""
+    if not storage.exists(record):
+        return None
+    facts: dict[str, VideoFacts | None] = {}
+    if storage.exists(path):
+        table = open_parquet(path).read(columns=list(FACT_COLUMNS))
+        facts = {r["video_key"]: facts_of(r) for r in table.to_pylist()}
+    return facts, read_failures(record)
 
 
 class DecodeVideoBatch(beam.DoFn):
-    """(batch, [(video_key, [(record, draft)])]) -> (record, draft, facts) and rejects; writes the part."""
+    """(batch, [(video_key, [item])]) -> items with their facts, and rejects; writes the batch's part.
+
+    `cfg.decode_workers` videos are decoded at a time (decoder processes of a pool shared by every
+    batch in this process); an image sequence reads `cfg.image_threads` images at a time."""
 
     def __init__(self, cfg: IngestConfig) -> None:
         self.cfg = cfg
@@ -107,101 +74,93 @@ class DecodeVideoBatch(beam.DoFn):
         self.resumed = Metrics.counter("vrft", "videos_resumed")
 
     def setup(self) -> None:
-        from pipelines.video import FramePolicy
-
         self.policy = FramePolicy(**self.cfg.frame_policy)
-        self.parallel = max(1, min(2, os.cpu_count() or 1))  # as many as the video library's worker pool
+        self.pool = default_pool(self.cfg.decode_workers)
+        self.parallel = self.pool.size  # as many videos at a time as there are decoders
 
-    def process(self, element: tuple[int, Iterable[tuple[str, list[Item]]]], n_batches: int) -> Iterator[Any]:
+    def process(self, element: Batch, n_batches: int) -> Iterator[Any]:
         batch, videos = element
         # the first sample of a video decides its frame plan: a sample tied to frames (a box track)
         # before one that takes any plan, then by id, so reruns decide alike whatever the arrival order
         videos = sorted(
-            ((k, sorted(items, key=lambda it: (requested_times(it[1]) is None, id_of(*it)))) for k, items in videos),
+            ((k, sorted(items, key=lambda it: (it.wanted_times is None, it.sample_id))) for k, items in videos),
             key=lambda kv: kv[0],
         )
-        path = part_path(self.cfg.out, batch, n_batches)
-        finished = read_finished(path)
+        try:
+            outputs = self._batch(batch, videos, n_batches)
+        except Exception as err:  # a bug that sinks the batch rejects its samples; a failing machine ends the run
+            if storage.is_environment(err):
+                raise
+            detail = f"{type(err).__name__}: {err}"
+            outputs = [beam.pvalue.TaggedOutput(REJECTS, item.reject("video_batch_failed", detail))
+                       for _, items in videos for item in items]
+        yield from outputs
+
+    def _batch(self, batch: int, videos: list[tuple[str, list[Item]]], n_batches: int) -> list[Any]:
+        """Every output of one batch: its part read back (--resume) or decoded and written."""
+        path = layout.part_path(self.cfg.out, "videos", batch, n_batches)
+        record = layout.batch_record(self.cfg.out, "videos", batch, n_batches)
+        finished = read_finished(path, record)
         if finished and all(k in finished[0] or k in finished[1] for k, _ in videos):
-            facts, failed = finished
+            facts, done = finished
+            resumed: list[Any] = []
             for key, items in videos:
                 self.resumed.inc()
                 progress.bump("videos")
-                yield from self._emit(key, items, facts.get(key), failed.get(key))
-            return
-        writer = AtomicParquetWriter(path, schemas.videos_schema(), media_columns=("frames",))
-        failed: dict[str, list[str]] = {}
+                resumed.extend(emit(items, facts.get(key), done.get(key)))
+            return resumed
+        failed: dict[str, Failure] = {}
         outputs: list[Any] = []
+        writer = ParquetFileWriter(path, schemas.videos_schema(), media_columns=("frames",))
         try:
             with ThreadPoolExecutor(max_workers=self.parallel) as threads:  # the decoders are processes
                 decoded = threads.map(lambda kv: self._decode(*kv), videos)
                 for (key, items), (row, failure) in zip(videos, decoded):
-                    self._keep(writer, failed, outputs, key, items, row, failure)
-            writer.add_metadata({FAILED_KEY: json.dumps(failed, sort_keys=True)})
-            writer.close()
+                    if row is not None:
+                        writer.write(row)
+                    else:
+                        failed[key] = failure or ("video_stage_error", "no row and no reason")
+                    self.decoded.inc()
+                    progress.bump("videos")
+                    outputs.extend(emit(items, facts_of(row), failure))
+            writer.flush()
         except BaseException:
             writer.abort()
             raise
-        yield from outputs
+        if writer.rows:
+            writer.close()
+        else:  # no file without rows; and none left by an earlier, killed attempt
+            writer.abort()
+            storage.remove(path)
+        storage.write_json(record, {"failed": {k: list(v) for k, v in failed.items()}}, sort_keys=True)
+        return outputs
 
-    def _keep(self, writer: AtomicParquetWriter, failed: dict[str, list[str]], outputs: list[Any], key: str,
-              items: list[Item], row: dict[str, Any] | None, failure: list[str] | None) -> None:
-        """Write a decoded video's row (or note its failure) and queue its samples' outcomes."""
-        if row is not None:
-            writer.write(row)
-        else:
-            failed[key] = failure or ["video_stage_error", "no row and no reason"]
-        self.decoded.inc()
-        progress.bump("videos")
-        outputs.extend(self._emit(key, items, _facts(row), failure))
-
-    def _decode(self, key: str, items: list[Item]) -> tuple[dict[str, Any] | None, list[str] | None]:
-        """The video's row, or (None, [reason, detail]); never raises for a bad video."""
-        from pipelines.video import process_video
-        from pipelines.video.errors import VideoError
-
-        media = items[0][1].get("media") or {}
-        times = requested_times(items[0][1])
+    def _decode(self, key: str, items: list[Item]) -> tuple[dict[str, Any] | None, Failure | None]:
+        """The video's row, or (None, (reason, detail)); never raises for a bad video."""
+        first = items[0]
         try:
-            if media.get("kind") == "images":
-                from pipelines.video.images import sample_image_frames
-
-                count = media.get("frame_count")
-                row = sample_image_frames(
-                    media["paths"], list(media["timestamps"]), self.policy, fps=media.get("fps"), frame_count=count,
-                    duration=count / media["fps"] if count and media.get("fps") else None,
-                    uri=os.path.dirname(media["paths"][0]) if media["paths"] else None,
-                )
-            else:
-                path = resolve_video(self.cfg.source.videos, list(media.get("hints") or [key]))
-                if path is None:
-                    return None, ["video_missing", f"no file for {media.get('hints')} under {self.cfg.source.videos}"]
-                with local_copy(path) as local:
-                    row = process_video(
-                        local, self.policy, timestamps=list(times) if times else None, timeout_s=self.cfg.video_timeout_s
-                    )
-                row["uri"] = path
+            row = decode_media(
+                first.media, self.cfg.source.videos, self.policy, first.wanted_times or None, self.cfg.video_timeout_s,
+                video_key=key, pool=self.pool, image_threads=self.cfg.image_threads or machine_cores(),
+            )
         except VideoError as err:
-            return None, [err.reason, str(err)]
+            return None, (err.reason, str(err))
         except Exception as err:  # a bug in the video stage must not sink the other videos
-            return None, ["video_stage_error", f"{type(err).__name__}: {err}"]
+            if storage.is_environment(err):
+                raise
+            return None, ("video_stage_error", f"{type(err).__name__}: {err}")
         return {**row, "video_key": key}, None
 
-    def _emit(self, key: str, items: list[Item], facts: dict[str, Any] | None, failure: list[str] | None) -> Iterator[Any]:
-        plan = requested_times(items[0][1])
-        for rec, draft in items:
-            if facts is None:
-                reason, detail = failure or ["video_missing", "not decoded"]
-                yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, id_of(rec, draft), key))
-            elif requested_times(draft) != plan:
-                yield beam.pvalue.TaggedOutput(
-                    REJECTS, reject_row(
-                        rec, "frame_plan_conflict", "another sample of this video asks for other frames", id_of(rec, draft), key
-                    )
-                )
-            else:
-                yield rec, draft, facts
 
-
-def _facts(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    return None if row is None else {k: row.get(k) for k in FACT_COLUMNS}
+def emit(items: list[Item], facts: VideoFacts | None, failure: Failure | None) -> Iterator[Any]:
+    """The outcome of each sample of one video (items in plan order: the first decided the frames)."""
+    plan = items[0].wanted_times
+    for item in items:
+        if facts is None:
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject(*(failure or ("video_missing", "not decoded"))))
+        elif item.wanted_times != plan:
+            yield beam.pvalue.TaggedOutput(
+                REJECTS, item.reject("frame_plan_conflict", "another sample of this video asks for other frames")
+            )
+        else:
+            yield item.with_facts(facts)

@@ -1,68 +1,52 @@
 """manifest.json, counted from what was written (not from in-flight counters, which a worker crash loses).
 
 counts.input comes from the read stage's counter and must equal written + rejected: a gap means a
-record was lost somewhere, and the run fails loudly instead of writing a manifest that hides it.
+record was lost somewhere, and the run fails loudly instead of writing a manifest that hides it. With
+--only-present-videos, counts.video_absent says how many of the rejects are records whose video is not
+there (`video_missing`), which validation leaves out of the share of rejects.
 """
 
 from __future__ import annotations
 
-import glob
-import json
-import os
 import platform
 import subprocess
 from collections import Counter
 from importlib import metadata
 from typing import Any
 
-import pyarrow.parquet as pq
-
 import schemas
-from pipelines.ingest.frames import FAILED_KEY
-from pipelines.ingest.outdir import MANIFEST, TABLES
-from pipelines.ingest.parquet_io import temp_name, write_rows
-from pipelines.sources.base import open_binary
+from pipelines import layout, storage
+from pipelines.ingest.frames import read_failures
+from pipelines.parquet import open_parquet
 
-PACKAGES = ("apache-beam", "pyarrow", "decord", "ffmpeg-python", "pillow", "numpy")
-TABLE_SCHEMAS = {"samples": schemas.samples_schema, "videos": schemas.videos_schema, "rejects": schemas.rejects_schema}
+ABSENT = "video_missing"
+PACKAGES = ("apache-beam", "pyarrow", "fsspec", "decord", "ffmpeg-python", "pillow", "numpy")
 
 
 class RecordsLost(RuntimeError):
     """input != written + rejected: something dropped records silently."""
 
 
-def parts(out: str, table: str) -> list[str]:
-    pattern = f"{out}/{table}/part-*.parquet"
-    if "://" not in out:
-        return sorted(glob.glob(pattern))
-    from apache_beam.io.filesystems import FileSystems
-
-    return sorted(m.path for r in FileSystems.match([pattern]) for m in r.metadata_list)
-
-
-def _parquet(path: str) -> pq.ParquetFile:
-    return pq.ParquetFile(open_binary(path))
-
-
-def ensure_tables(out: str) -> None:
-    """Every table gets at least one (possibly empty) file, so readers always find its schema."""
-    for table in TABLES:
-        if not parts(out, table):
-            write_rows(f"{out}/{table}/part-00000-of-00001.parquet", [], TABLE_SCHEMAS[table]())
+def drop_empty_tables(out: str) -> None:
+    """A table that got no rows has no files (layout.py); its empty folder goes too."""
+    for table in layout.TABLES:
+        folder = storage.join(out, table)
+        if storage.isdir(folder) and not storage.listdir(folder):
+            storage.remove(folder)
 
 
 def _column(files: list[str], column: str) -> list[Any]:
-    return [v for f in files for v in _parquet(f).read(columns=[column]).column(column).to_pylist()]
+    return [v for f in files for v in open_parquet(f).read(columns=[column]).column(column).to_pylist()]
 
 
 def count_outputs(out: str) -> dict[str, Any]:
     """Counts by reading back the written tables."""
-    repairs = _column(parts(out, "samples"), "repairs")
-    reasons = _column(parts(out, "rejects"), "reason")
-    video_files = parts(out, "videos")
+    repairs = _column(layout.parts(out, "samples"), "repairs")
+    reasons = _column(layout.parts(out, "rejects"), "reason")
+    video_metadata = [open_parquet(f).metadata for f in layout.parts(out, "videos")]
     failed: dict[str, Any] = {}
-    for f in video_files:
-        failed.update(json.loads((_parquet(f).metadata.metadata or {}).get(FAILED_KEY.encode(), b"{}")))
+    for record in layout.batch_records(out, "videos"):
+        failed.update(read_failures(record))
     return {
         "written": len(repairs),
         "repaired": sum(1 for r in repairs if r),
@@ -70,7 +54,7 @@ def count_outputs(out: str) -> dict[str, Any]:
         "repaired_by_reason": dict(sorted(Counter(x for r in repairs for x in (r or [])).items())),
         "rejected_by_reason": dict(sorted(Counter(reasons).items())),
         "videos": {
-            "written": sum(_parquet(f).metadata.num_rows for f in video_files),
+            "written": sum(meta.num_rows for meta in video_metadata),
             "failed": len(failed),
             "failed_by_reason": dict(sorted(Counter(v[0] for v in failed.values()).items())),
         },
@@ -98,19 +82,22 @@ def build(out: str, input_count: int | None, options: dict[str, Any], timings: d
     written, rejected = counted["written"], counted["rejected"]
     if input_count is not None and input_count != written + rejected:
         raise RecordsLost(f"read {input_count} records but wrote {written} and rejected {rejected}")
+    counts = {
+        "input": written + rejected if input_count is None else input_count,
+        "written": written,
+        "repaired": counted["repaired"],
+        "rejected": rejected,
+    }
+    if options.get("only_present_videos"):  # asked for: validation leaves these out of the share of rejects
+        counts["video_absent"] = counted["rejected_by_reason"].get(ABSENT, 0)
     return {
         "schema_version": schemas.SCHEMA_VERSION,
-        "counts": {
-            "input": written + rejected if input_count is None else input_count,
-            "written": written,
-            "repaired": counted["repaired"],
-            "rejected": rejected,
-        },
+        "counts": counts,
         "repaired_by_reason": counted["repaired_by_reason"],
         "rejected_by_reason": counted["rejected_by_reason"],
         "videos": counted["videos"],
         **extra,
-        "files": {t: [p[len(out):].lstrip("/") for p in parts(out, t)] for t in TABLES},
+        "files": {t: [f"{t}/{storage.basename(p)}" for p in layout.parts(out, t)] for t in layout.TABLES},
         "options": options,
         "versions": versions(bool(options.get("frames"))),
         "timings": timings,
@@ -118,17 +105,5 @@ def build(out: str, input_count: int | None, options: dict[str, Any], timings: d
 
 
 def write(out: str, manifest: dict[str, Any]) -> str:
-    """manifest.json, written last and atomically: its presence marks a finished run."""
-    path = f"{out}/{MANIFEST}"
-    body = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
-    if "://" in out:
-        from apache_beam.io.filesystems import FileSystems
-
-        with FileSystems.create(path) as f:  # object stores publish on close
-            f.write(body)
-        return path
-    tmp = temp_name(path)
-    with open(tmp, "wb") as f:
-        f.write(body)
-    os.replace(tmp, path)
-    return path
+    """manifest.json, written last and whole: its presence marks a finished run."""
+    return storage.write_json(layout.manifest_path(out), manifest, indent=2)

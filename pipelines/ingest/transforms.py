@@ -1,30 +1,41 @@
 """The stages of `vrft ingest` as composite transforms, each with a dead-letter output `rejects`.
 
     ReadRecords -> DraftRecords -> [SampleFrames | ProbeDurations] -> NormalizeRecords -> WriteTable
+     RawRecord  ->     Item     ->          Item (+ facts)          ->   samples row  -> (path, rows)
 
-Nothing is dropped: every raw record leaves as a `samples` row or a `rejects` row with a reason.
+Nothing is dropped: every raw record leaves as a `samples` row or a `rejects` row with a reason. Every
+stage declares the types of its elements (Beam checks them when the graph is built).
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any, Iterator
+from typing import Any, Dict, Iterator, List, Tuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 import schemas
+from pipelines import layout, storage
 from pipelines.ingest import progress
 from pipelines.ingest.config import IngestConfig
-from pipelines.ingest.frames import DecodeVideoBatch, batch_count, batch_of, check_alignment
-from pipelines.ingest.parquet_io import write_rows
+from pipelines.ingest.frames import DecodeVideoBatch, VideoSamples, batch_count
+from pipelines.ingest.item import Item, VideoFacts
 from pipelines.ingest.rejects import REJECTS, reject_row
-from pipelines.normalize import RepairPolicy, id_of, normalize
+from pipelines.normalize import RepairPolicy, normalize, record_id
 from pipelines.sources import get_adapter
-from pipelines.sources.base import Rejected, SourceOptions, resolve_video
+from pipelines.sources.base import RawRecord, Rejected, SourceOptions
+from pipelines.video.errors import VideoError
+from pipelines.video.media import ImageSequence
+from pipelines.video.process import media_duration
 
 RECORDS_READ = "records_read"
-TABLE_SCHEMAS = {"samples": schemas.samples_schema, "rejects": schemas.rejects_schema}
+Row = Dict[str, Any]          # a `samples` or `rejects` row
+
+
+def with_rejects(fn: beam.DoFn, takes: Any, gives: Any, main: str) -> beam.PTransform:
+    """`fn` as a typed ParDo whose main output is called `main` and whose dead letters go to `rejects`."""
+    typed = beam.ParDo(fn).with_input_types(takes).with_output_types(gives, **{REJECTS: Row})
+    return typed.with_outputs(REJECTS, main=main)
 
 
 class _ReadFn(beam.DoFn):
@@ -36,8 +47,8 @@ class _ReadFn(beam.DoFn):
         self.source = source
         self.read = Metrics.counter("vrft", RECORDS_READ)
 
-    def process(self, dataset: str) -> Iterator[list[Any]]:
-        chunk: list[Any] = []
+    def process(self, dataset: str) -> Iterator[list[RawRecord]]:
+        chunk: list[RawRecord] = []
         for rec in get_adapter(dataset).read(self.source):
             self.read.inc()
             progress.bump("records")
@@ -50,19 +61,24 @@ class _ReadFn(beam.DoFn):
 
 
 class ReadRecords(beam.PTransform):
-    """The raw records of the dataset's files (read on one worker, then spread over the workers)."""
+    """The raw records of the dataset's files, read on one worker, then (with `spread`) spread over the
+    workers. Without `spread`, records stream from the file through drafting and normalizing to the
+    writers' spills, never all in memory: a local labels-only run (whose per-record work is small)."""
 
-    def __init__(self, dataset: str, source: SourceOptions) -> None:
+    def __init__(self, dataset: str, source: SourceOptions, spread: bool = True) -> None:
         super().__init__()
-        self.dataset, self.source = dataset, source
+        self.dataset, self.source, self.spread = dataset, source, spread
 
     def expand(self, pbegin):
-        return (
+        chunks = (
             pbegin
-            | "Dataset" >> beam.Create([self.dataset])
-            | "Read" >> beam.ParDo(_ReadFn(self.source))
-            | "Spread" >> beam.Reshuffle()
-            | "Unchunk" >> beam.FlatMap(lambda chunk: chunk)
+            | "Dataset" >> beam.Create([self.dataset]).with_output_types(str)
+            | "Read" >> beam.ParDo(_ReadFn(self.source)).with_input_types(str).with_output_types(List[RawRecord])
+        )
+        if self.spread:
+            chunks = chunks | "Spread" >> beam.Reshuffle()
+        return chunks | "Unchunk" >> beam.FlatMap(lambda chunk: chunk).with_input_types(List[RawRecord]).with_output_types(
+            RawRecord
         )
 
 
@@ -70,171 +86,133 @@ class _DraftFn(beam.DoFn):
     def __init__(self, dataset: str) -> None:
         self.dataset = dataset
 
-    def process(self, rec) -> Iterator[Any]:
+    def process(self, rec: RawRecord) -> Iterator[Any]:
         try:
-            yield rec, get_adapter(self.dataset).draft(rec)
-        except Rejected as r:
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, r.reason, r.detail, id_of(rec)))
-        except Exception as err:  # bad input never crashes the pipeline
-            yield beam.pvalue.TaggedOutput(
-                REJECTS, reject_row(rec, "record_unreadable", f"{type(err).__name__}: {err}", id_of(rec))
-            )
+            item = Item.of(rec, get_adapter(self.dataset).draft(rec))
+        except Exception as err:  # bad input never crashes the pipeline (a failing machine does)
+            if storage.is_environment(err):
+                raise
+            reason, detail = (err.reason, err.detail) if isinstance(err, Rejected) else (
+                "record_unreadable", f"{type(err).__name__}: {err}")
+            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, reason, detail, record_id(rec)))
+            return
+        yield item
 
 
 class DraftRecords(beam.PTransform):
-    """Raw record -> (record, draft) by the dataset's adapter; format problems -> rejects."""
+    """Raw record -> `Item` (its draft by the dataset's adapter); format problems -> rejects."""
 
     def __init__(self, dataset: str) -> None:
         super().__init__()
         self.dataset = dataset
 
     def expand(self, records):
-        return records | "Draft" >> beam.ParDo(_DraftFn(self.dataset)).with_outputs(REJECTS, main="drafts")
+        return records | "Draft" >> with_rejects(_DraftFn(self.dataset), RawRecord, Item, main="drafts")
 
 
 class _ProbeFn(beam.DoFn):
-    """Labels-only runs: a missing duration that the task needs is read from the video's header."""
+    """Labels-only runs: a missing duration that the task needs is read from the video's header; with
+    `only_present`, every sample's video must be there (else `video_missing`, as a run with frames)."""
 
-    def __init__(self, videos: str | None) -> None:
-        self.videos = videos
+    def __init__(self, videos: str | None, only_present: bool = False) -> None:
+        self.videos, self.only_present = videos, only_present
 
-    def process(self, item) -> Iterator[Any]:
-        rec, draft = item
+    def process(self, item: Item) -> Iterator[Any]:
         try:
-            needs = schemas.get_task(draft.get("task")).needs_duration
+            needs = schemas.get_task(item.task).needs_duration
         except KeyError:
             needs = False
-        if draft.get("duration") is not None or not needs or not self.videos:
-            yield rec, draft, None
-            return
-        from pipelines.video.errors import VideoError
-        from pipelines.video.probe import probe
-
-        media = draft.get("media") or {}
-        path = resolve_video(self.videos, list(media.get("hints") or [str(draft.get("video_key"))]))
+        probe = item.draft.get("duration") is None and needs and self.videos
         try:
-            if path is None:
-                raise VideoError("video_missing", f"no file for {media.get('hints')} under {self.videos}")
-            duration = probe(path).duration
+            if probe:
+                item = item.with_facts(VideoFacts(media_duration(item.media, self.videos, item.video_key)))
+            elif self.only_present and self.videos and not isinstance(item.media, ImageSequence):
+                item.media.locate(self.videos, item.video_key)
         except VideoError as err:
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, err.reason, str(err), id_of(rec, draft), draft.get("video_key")))
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject(err.reason, str(err)))
             return
-        yield rec, draft, {"duration": duration}
+        except Exception as err:  # a bug on one record's video is that record's reject
+            if storage.is_environment(err):
+                raise
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject("video_stage_error", f"{type(err).__name__}: {err}"))
+            return
+        yield item
 
 
 class ProbeDurations(beam.PTransform):
-    """(record, draft) -> (record, draft, facts or None) without decoding any frame."""
+    """Item -> Item with the header's duration as its facts, without decoding any frame."""
 
-    def __init__(self, videos: str | None) -> None:
+    def __init__(self, videos: str | None, only_present: bool = False) -> None:
         super().__init__()
-        self.videos = videos
+        self.videos, self.only_present = videos, only_present
 
-    def expand(self, drafts):
-        return drafts | "Probe" >> beam.ParDo(_ProbeFn(self.videos)).with_outputs(REJECTS, main="probed")
+    def expand(self, items):
+        return items | "Probe" >> with_rejects(_ProbeFn(self.videos, self.only_present), Item, Item, main="probed")
 
 
 class _KeyByVideoFn(beam.DoFn):
-    def process(self, item) -> Iterator[Any]:
-        rec, draft = item
-        key = draft.get("video_key")
-        if isinstance(key, str) and key.strip():
-            yield key.strip(), item
+    def process(self, item: Item) -> Iterator[Any]:
+        if item.video_key is not None:
+            yield item.video_key, item
         else:  # no video to decode: the checks will reject it for the missing key
-            yield beam.pvalue.TaggedOutput("unkeyed", (rec, draft, None))
-
-
-def _batch_rejects(failed) -> Iterator[dict[str, Any]]:
-    """A batch whose worker failed outright: every sample in it is rejected, none is lost."""
-    (_, videos), error = failed  # error: (exception type, repr of the exception, traceback lines)
-    detail = str(error[1]) if isinstance(error, tuple) and len(error) > 1 else str(error)
-    for key, items in videos:
-        for rec, draft in items:
-            yield reject_row(rec, "video_batch_failed", detail, id_of(rec, draft), key)
+            yield beam.pvalue.TaggedOutput("unkeyed", item)
 
 
 class SampleFrames(beam.PTransform):
-    """(record, draft) -> (record, draft, facts): every video decoded once, in resumable batches."""
+    """Item -> Item with its video's facts: every video decoded once, in resumable batches."""
 
     def __init__(self, cfg: IngestConfig) -> None:
         super().__init__()
         self.cfg = cfg
 
-    def expand(self, drafts):
-        keyed = drafts | "KeyByVideo" >> beam.ParDo(_KeyByVideoFn()).with_outputs("unkeyed", main="keyed")
+    def expand(self, items):
+        keyed = items | "KeyByVideo" >> beam.ParDo(_KeyByVideoFn()).with_input_types(Item).with_output_types(
+            Tuple[str, Item], unkeyed=Item
+        ).with_outputs("unkeyed", main="keyed")
         per_video = keyed.keyed | "GroupByVideo" >> beam.GroupByKey()
         n_batches = (
             per_video
             | "CountVideos" >> beam.combiners.Count.Globally()
-            | "Batches" >> beam.Map(batch_count, self.cfg.videos_per_part)
+            | "Batches" >> beam.Map(batch_count, self.cfg.videos_per_part).with_output_types(int)
         )
         batches = (
             per_video
-            | "AssignBatch" >> beam.Map(lambda kv, n: (batch_of(kv[0], n), kv), n=beam.pvalue.AsSingleton(n_batches))
+            | "AssignBatch" >> beam.Map(
+                lambda kv, n: (layout.bucket_of(kv[0], n), kv), n=beam.pvalue.AsSingleton(n_batches)
+            ).with_input_types(VideoSamples, n=int).with_output_types(Tuple[int, VideoSamples])
             | "GroupByBatch" >> beam.GroupByKey()
         )
-        decoded = batches | "Decode" >> beam.ParDo(
-            DecodeVideoBatch(self.cfg), n_batches=beam.pvalue.AsSingleton(n_batches)
-        ).with_outputs(REJECTS, main="framed").with_exception_handling(main_tag="framed", dead_letter_tag="failed")
-        failed = decoded.failed | "RejectFailedBatches" >> beam.FlatMap(_batch_rejects)
+        decode = beam.ParDo(DecodeVideoBatch(self.cfg), n_batches=beam.pvalue.AsSingleton(n_batches))
+        decoded = batches | "Decode" >> decode.with_output_types(Item, **{REJECTS: Row}).with_outputs(
+            REJECTS, main="framed"
+        )
         framed = (decoded.framed, keyed.unkeyed) | "AllFramed" >> beam.Flatten()
-        rejects = (decoded[REJECTS], failed) | "AllVideoRejects" >> beam.Flatten()
-        return {"framed": framed, REJECTS: rejects}
+        return {"framed": framed, REJECTS: decoded[REJECTS]}
 
 
 class _NormalizeFn(beam.DoFn):
     def __init__(self, policy: RepairPolicy) -> None:
         self.policy = policy
 
-    def process(self, item) -> Iterator[Any]:
-        rec, draft, facts = item
+    def process(self, item: Item) -> Iterator[Any]:
         try:
-            if facts:
-                check_alignment(draft, facts)
-            yield normalize(draft, rec, self.policy, (facts or {}).get("duration"))
+            item.check_frames()
+            duration = item.facts.duration if item.facts else None
+            yield normalize(item.draft, item.record, self.policy, duration, item.sample_id)
         except Rejected as r:
-            yield beam.pvalue.TaggedOutput(REJECTS, reject_row(rec, r.reason, r.detail, id_of(rec, draft), draft.get("video_key")))
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject(r.reason, r.detail))
+        except Exception as err:  # a value no check foresaw is that record's reject, not the run's end
+            if storage.is_environment(err):
+                raise
+            yield beam.pvalue.TaggedOutput(REJECTS, item.reject("record_unreadable", f"{type(err).__name__}: {err}"))
 
 
 class NormalizeRecords(beam.PTransform):
-    """(record, draft, facts) -> `samples` row: tidy, repair by policy, id, check; else rejects."""
+    """Item -> `samples` row: tidy, repair by policy, id, check; else rejects."""
 
     def __init__(self, policy: RepairPolicy) -> None:
         super().__init__()
         self.policy = policy
 
     def expand(self, items):
-        return items | "Normalize" >> beam.ParDo(_NormalizeFn(self.policy)).with_outputs(REJECTS, main="samples")
-
-
-def shard_of(key: str, shards: int) -> int:
-    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:12], 16) % shards
-
-
-def _order(row: dict[str, Any]) -> tuple[str, str, str]:
-    return (row.get("sample_id") or "", row.get("source_file") or "", row.get("source_key") or "")
-
-
-class _WriteShardFn(beam.DoFn):
-    def __init__(self, out: str, table: str, shards: int) -> None:
-        self.out, self.table, self.shards = out, table, shards
-
-    def process(self, element) -> Iterator[tuple[str, int]]:
-        shard, rows = element
-        path = f"{self.out}/{self.table}/part-{shard:05d}-of-{self.shards:05d}.parquet"
-        yield path, write_rows(path, sorted(rows, key=_order), TABLE_SCHEMAS[self.table]())
-
-
-class WriteTable(beam.PTransform):
-    """Rows -> `OUT/TABLE/part-*.parquet`, sharded by sample id, sorted within a file (deterministic)."""
-
-    def __init__(self, out: str, table: str, shards: int = 1) -> None:
-        super().__init__()
-        self.out, self.table, self.shards = out.rstrip("/"), table, max(1, shards)
-
-    def expand(self, rows):
-        return (
-            rows
-            | "Shard" >> beam.Map(lambda r, n: (shard_of(_order(r)[0] + _order(r)[2], n), r), self.shards)
-            | "GroupByShard" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(_WriteShardFn(self.out, self.table, self.shards))
-        )
+        return items | "Normalize" >> with_rejects(_NormalizeFn(self.policy), Item, Row, main="samples")

@@ -4,9 +4,9 @@
     result = run_mix(load_recipe("pipelines/mix/recipes/videochat_r1.yaml", root="data"), "mixes/vcr1")
 """
 
+from pipelines.mix.leakage import LeakageError
 from pipelines.mix.recipe import Recipe, RecipeError, load_recipe, parse_recipe
 from pipelines.mix.run import MixResult, run_mix
-from pipelines.mix.select import LeakageError
 
 __all__ = ["LeakageError", "MixResult", "Recipe", "RecipeError", "load_recipe", "parse_recipe", "run_mix"]
 

@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
-from pipelines.ingest import parquet_io
+from pipelines import layout, storage
 from pipelines.ingested import Ingested
+from pipelines.parquet import ParquetFileWriter
 
 POS = "_pos"
 MEDIA_COLUMN = "videos"                 # holds the JPEG bytes: stored uncompressed, PLAIN
@@ -41,19 +42,12 @@ def spill_schema() -> pa.Schema:
     return schemas.training_schema().append(pa.field(POS, pa.int64(), nullable=False))
 
 
-def writer_options(schema: pa.Schema) -> dict[str, Any]:
-    """Ingestion's choices (zstd; JPEG columns uncompressed, PLAIN) and no min/max statistics on the
-    frames, which would copy two whole JPEGs into the footer per row group."""
-    opts = parquet_io.writer_options(schema, (MEDIA_COLUMN,))
-    opts["write_statistics"] = [p for f in schema if f.name != MEDIA_COLUMN for p in parquet_io.leaf_paths(f)]
-    return opts
-
-
 class Spill:
     """Training rows bucketed by output shard, on disk.
 
-    Rows become Arrow record batches every `BATCH_ROWS` (so few Python objects live at once), split by
-    bucket as they are made; whenever the batches hold `budget` bytes they go to one file per bucket.
+    Rows become Arrow record batches every `BATCH_ROWS` rows or a quarter of `budget` of frames (so few
+    Python objects live at once, however large the frames), split by bucket as they are made; whenever
+    the batches hold `budget` bytes they go to one file per bucket.
     """
 
     BATCH_ROWS = 256
@@ -62,6 +56,7 @@ class Spill:
         self.folder, self.rows_per_shard, self.budget = folder, rows_per_shard, budget
         self.schema = spill_schema()
         self.rows: list[dict[str, Any]] = []
+        self.pending = 0                        # frame bytes in self.rows
         self.parts: dict[int, list[pa.RecordBatch]] = {}
         self.buffered = 0
         self.files = 0
@@ -69,7 +64,8 @@ class Spill:
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
-        if len(self.rows) >= self.BATCH_ROWS:
+        self.pending += sum(len(f["bytes"]) for v in row["videos"] for f in v["video"])
+        if len(self.rows) >= self.BATCH_ROWS or self.pending * 4 >= self.budget:
             self._to_arrow()
             if self.buffered >= self.budget:
                 self.flush()
@@ -78,7 +74,7 @@ class Spill:
         if not self.rows:
             return
         batch = pa.RecordBatch.from_pylist(self.rows, schema=self.schema)
-        self.rows = []
+        self.rows, self.pending = [], 0
         buckets = pc.divide(batch.column(POS), self.rows_per_shard)     # integer division
         order = pc.sort_indices(buckets)
         batch, buckets = batch.take(order), buckets.take(order).to_numpy()
@@ -105,10 +101,16 @@ class Spill:
         return pa.concat_tables(tables) if tables else self.schema.empty_table()
 
 
+def _row(r: dict[str, Any], video: dict[str, Any] | None, think: bool, folder: str) -> dict[str, Any]:
+    try:
+        return {**schemas.training_row(r, video, think=think, index=r[POS]), POS: r[POS]}
+    except ValueError as err:
+        raise MixDataError(f"{folder}: {err}") from None
+
+
 def _frameless_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
     for r in rows.filter(~pl.col("_framed")).iter_rows(named=True):
-        out = schemas.training_row(r, [], [], 0.0, think=think, index=r[POS])
-        yield {**out, "videos": [], POS: r[POS]}
+        yield _row(r, None, think, r["_folder"])
 
 
 def _video_slices(folder: str, wanted: Container[str]) -> Iterator[list[dict[str, Any]]]:
@@ -122,7 +124,7 @@ def _video_slices(folder: str, wanted: Container[str]) -> Iterator[list[dict[str
             at += n
         return out
 
-    columns = ["video_key", "timestamps", "sampled_fps", "frames"]
+    columns = ["video_key", "timestamps", "sampled_fps", "frame_width", "frame_height", "frames", "frame_crc32"]
     for batch in Ingested(folder).batches("videos", columns, rows=VIDEO_SLICE, row_groups=groups):
         keys = batch.column("video_key").to_pylist()
         if any(k in wanted for k in keys):
@@ -144,30 +146,27 @@ def _framed_rows(rows: pl.DataFrame, think: bool) -> Iterator[dict[str, Any]]:
                     videos.append(v)
             samples = iter(part[[i for at, n in spans_of for i in range(at, at + n)]].to_dicts())
             for video, (_, n) in zip(videos, spans_of):
-                frames, ts = video["frames"] or [], video["timestamps"] or []
-                if not frames or len(frames) != len(ts):
-                    key = video["video_key"]
-                    raise MixDataError(f"{folder}: video {key} has {len(frames)} frames and {len(ts)} timestamps")
+                try:
+                    entry = schemas.video_entry(video)      # every frame checked against its CRC-32
+                except schemas.FrameError as err:
+                    raise MixDataError(f"{folder}: video {video['video_key']}: {err} (run `vrft validate` on it)") from None
                 for _ in range(n):
-                    r = next(samples)
-                    out = schemas.training_row(r, frames, ts, video["sampled_fps"], think=think, index=r[POS])
-                    yield {**out, POS: r[POS]}
+                    yield _row(next(samples), entry, think, folder)
         if where:
             raise MixDataError(f"{folder}: {len(where)} videos vanished from videos/ while mixing, e.g. {next(iter(where))}")
 
 
 def _write_shard(table: pa.Table, order: pa.Array, path: str) -> int:
-    """Write `table` in `order` (row group by row group: one group is copied at a time), atomically."""
+    """Write `table` in `order` (row group by row group: one group is copied at a time), atomically.
+    Ingestion's encodings (zstd; JPEG columns uncompressed, PLAIN) and no min/max statistics on the
+    frames, which would copy two whole JPEGs into the footer per row group."""
     schema = schemas.training_schema()
     per_row = max(1, table.nbytes // max(1, table.num_rows))
     group = max(1, GROUP_BYTES // per_row)
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
-    with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
+    with ParquetFileWriter(path, schema, media_columns=(MEDIA_COLUMN,), media_statistics=False) as writer:
         for at in range(0, table.num_rows, group):
-            part = table.take(order[at:at + group]).drop_columns([POS]).cast(schema)
-            writer.write_table(part, row_group_size=group)
-    os.replace(tmp, path)
-    return os.path.getsize(path)
+            writer.write_table(table.take(order[at:at + group]).drop_columns([POS]).cast(schema), row_group_size=group)
+    return storage.size(path)
 
 
 def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool, spill_bytes: int = SPILL_BYTES) -> list[dict[str, Any]]:
@@ -180,7 +179,7 @@ def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool,
     n_shards = -(-n // rows_per_shard)
     work = os.path.join(out, ".mixing")
     shutil.rmtree(work, ignore_errors=True)   # what a killed run left
-    staging = os.path.join(work, "shards.tmp")
+    staging = os.path.join(work, "shards")
     os.makedirs(staging)
     spill = Spill(os.path.join(work, "spill"), rows_per_shard, spill_bytes)
     try:
@@ -196,11 +195,11 @@ def write_shards(rows: pl.DataFrame, out: str, rows_per_shard: int, think: bool,
             expected = list(range(b * rows_per_shard, min(n, (b + 1) * rows_per_shard)))
             if table.column(POS).take(order).to_pylist() != expected:
                 raise MixDataError(f"shard {b}: rows missing or repeated after the join")
-            name = f"part-{b:05d}-of-{n_shards:05d}.parquet"
-            size = _write_shard(table, order, os.path.join(staging, name))
+            name = layout.part_name(b, n_shards)
+            size = _write_shard(table, order, layout.part_path(staging, None, b, n_shards))
             shards.append({"file": name, "rows": table.num_rows, "bytes": size})
         for shard in shards:
-            os.replace(os.path.join(staging, shard["file"]), os.path.join(out, shard["file"]))
+            storage.rename(storage.join(staging, shard["file"]), storage.join(out, shard["file"]))
         return shards
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,23 +1,23 @@
 """`run_mix`: recipe -> selection -> shards -> manifest.json, into an output folder that fills atomically.
 
 Each shard appears by rename when complete and manifest.json is written last, so a folder with a
-manifest is a finished mixture. A folder that already holds a mixture is refused unless `overwrite`.
+manifest is a finished mixture. A folder that already holds a mixture is refused unless `overwrite`;
+one that holds an ingestion run or files vrft did not write, or that is (or holds, or lies inside) a
+folder the recipe reads, is refused outright. The folder is locked while the mixture is made.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import schemas
+from pipelines import layout, outputs, storage
+from pipelines.mix.budget import Budget, Estimate
 from pipelines.mix.join import write_shards
 from pipelines.mix.recipe import Recipe, RecipeError
 from pipelines.mix.select import Selection, realised, select
-
-MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -27,17 +27,33 @@ class MixResult:
 
 
 def prepare_out(out: str, overwrite: bool) -> None:
-    if os.path.exists(out) and not os.path.isdir(out):
+    """A folder for a mixture: new, empty, or holding one (replaced only with `overwrite`, and then only
+    what vrft wrote there). An ingestion folder, or one holding files vrft did not write, is refused."""
+    if storage.exists(out) and not storage.isdir(out):
         raise RecipeError(f"--out {out} exists and is not a folder")
-    ours = [n for n in os.listdir(out) if n == MANIFEST or (n.startswith("part-") and n.endswith(".parquet"))] if os.path.isdir(out) else []
-    if ours and not overwrite:
+    kind = layout.kind_of(out)
+    if kind not in (None, layout.MIX):
+        raise outputs.FolderRefused(f"{out} holds a vrft {kind} output, not a mixture; mix into another folder")
+    entries = layout.ENTRIES[layout.MIX]
+    foreign = outputs.strangers(out, entries if kind else ())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise outputs.FolderRefused(f"{out} holds files vrft did not write ({shown}); mix into an empty or new folder")
+    if kind and not overwrite:
         raise RecipeError(f"{out} already holds a mixture; pass --overwrite to replace it")
-    for name in ours:
-        os.remove(os.path.join(out, name))
-    os.makedirs(out, exist_ok=True)
+    if kind:
+        outputs.clear(out, entries)
+    storage.makedirs(out)
+    outputs.mark(out, layout.MIX, entries)
 
 
-def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float]) -> dict[str, Any]:
+def recipe_folders(recipe: Recipe) -> dict[str, str]:
+    """Every folder the recipe reads, by the source that names it."""
+    return {f"source {s.name} ({folder})": folder for s in (*recipe.sources, *recipe.evaluation) for folder in s.folders()}
+
+
+def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float],
+                   estimate: Estimate | None = None) -> dict[str, Any]:
     shares = realised(sel.stats)
     by_task: dict[str, int] = {}
     for s in sel.stats:
@@ -54,14 +70,26 @@ def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]],
         "tasks": {t: {"rows": n, "share": n / total} for t, n in sorted(by_task.items())},
         "leaked_videos_allowed": sel.leaked_videos,
         "shards": shards,
+        "estimate": asdict(estimate) if estimate else None,     # made before mixing (budget.py)
+        "bytes": sum(s["bytes"] for s in shards),
         "recipe_given": recipe.raw,
         "timings": timings,
     }
 
 
-def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
+def run_mix(recipe: Recipe, out: str, overwrite: bool = False, allow_large: bool = False) -> MixResult:
+    """Select and write under the output folder's lock; the recipe's folders are inputs, never outputs.
+    A mixture estimated above the budget's limits (budget.py) is refused before any row is drawn,
+    unless `allow_large`."""
+    outputs.check_apart(out, recipe_folders(recipe))
+    with outputs.locked(out, "mix"):
+        return _mix(recipe, out, overwrite, allow_large)
+
+
+def _mix(recipe: Recipe, out: str, overwrite: bool, allow_large: bool) -> MixResult:
     t0 = time.perf_counter()
-    sel = select(recipe)
+    budget = Budget(out, allow_large)
+    sel = select(recipe, budget.check)
     if not len(sel.rows):
         empty = [f"{s.name} ({s.available} rows, dropped {s.dropped or 'none'})" for s in sel.stats if not s.eligible]
         raise RecipeError("the recipe selects no rows; sources with nothing left: " + ("; ".join(empty) or "none"))
@@ -69,9 +97,7 @@ def run_mix(recipe: Recipe, out: str, overwrite: bool = False) -> MixResult:
     prepare_out(out, overwrite)
     shards = write_shards(sel.rows, out, recipe.rows_per_shard, recipe.think)
     t2 = time.perf_counter()
-    manifest = build_manifest(recipe, sel, shards, {"select_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0})
-    tmp = os.path.join(out, f".{MANIFEST}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(manifest, f, indent=1, default=str)
-    os.replace(tmp, os.path.join(out, MANIFEST))
+    manifest = build_manifest(recipe, sel, shards, {"select_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0},
+                              budget.estimate)
+    storage.write_json(layout.manifest_path(out), manifest, indent=1, default=str)
     return MixResult(out, manifest)

@@ -2,7 +2,7 @@
 
 Per source: rows of the asked tasks and splits; rows whose video has no frames (unless the source
 says `frames: optional`); the filters. Across sources: duplicates of (video, task, query, labels)
-keep their first row (sources in recipe order, then sample id). Then the leakage guard, the
+keep their first row (sources in recipe order, then sample id). Then the leakage guard (`leakage.py`), the
 allocation (`allocate.py`), a seeded draw per source and one seeded shuffle that gives every chosen
 row its position in the output. Every dropped row is counted by reason.
 """
@@ -10,23 +10,18 @@ row its position in the output. Every dropped row is counted by reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 import schemas
-from pipelines.ingested import Ingested
+from pipelines.ingested import Ingested, NotIngested
 from pipelines.mix import allocate
+from pipelines.mix.leakage import guard_leakage
 from pipelines.mix.recipe import Range, Recipe, RecipeError, Source
 from schemas.labels.span import SPAN_TYPE
-
-LEAKS_SHOWN = 10
-
-
-class LeakageError(RecipeError):
-    """Training rows use videos that an evaluation source holds."""
 
 
 @dataclass
@@ -85,12 +80,15 @@ def load_source(src: Source, index: int, stats: SourceStats) -> pl.DataFrame:
     parts = []
     for folder in src.folders():
         ds = Ingested.open(folder)
-        frame = pl.scan_parquet(ds.parts("samples"))
+        frame = ds.scan("samples")
         if src.tasks:
             frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
         if src.splits:
             frame = frame.filter(pl.col("split").is_in(list(src.splits)))
-        frame = frame.collect().sort("sample_id")
+        try:
+            frame = frame.collect().sort("sample_id")
+        except (pl.exceptions.PolarsError, OSError) as err:
+            raise NotIngested(f"{folder}: its samples/ cannot be read ({str(err).splitlines()[0]}); ingest it again") from None
         keys = ds.framed_keys() if ds.frames_expected else set()
         if not keys and src.frames == "required" and len(frame):
             raise RecipeError(
@@ -126,43 +124,9 @@ def dedup(rows: pl.DataFrame, stats: list[SourceStats]) -> pl.DataFrame:
     return rows.filter(first)
 
 
-def evaluation_videos(recipe: Recipe) -> dict[str, str]:
-    """video_key -> the evaluation source that holds it."""
-    out: dict[str, str] = {}
-    for src in recipe.evaluation:
-        for folder in src.folders():
-            frame = pl.scan_parquet(Ingested.open(folder).parts("samples"))
-            if src.tasks:
-                frame = frame.filter(pl.col("task").is_in(list(src.tasks)))
-            if src.splits:
-                frame = frame.filter(pl.col("split").is_in(list(src.splits)))
-            for key in frame.select("video_key").unique().collect().to_series().to_list():
-                out.setdefault(key, src.name)
-    return out
-
-
-def guard_leakage(rows: pl.DataFrame, recipe: Recipe, stats: list[SourceStats]) -> tuple[pl.DataFrame, list[str]]:
-    held = evaluation_videos(recipe)
-    if not held:
-        return rows, []
-    leaks = rows.filter(pl.col("video_key").is_in(list(held)))
-    videos = sorted(set(leaks["video_key"].to_list()))
-    if not videos or recipe.leakage == "allow":
-        return rows, videos
-    if recipe.leakage == "refuse":
-        by = sorted({(recipe.sources[s].name, held[v]) for s, v in leaks.select("_source", "video_key").iter_rows()})
-        pairs = "; ".join(f"{a} vs {b}" for a, b in by[:LEAKS_SHOWN])
-        shown = ", ".join(videos[:LEAKS_SHOWN]) + (f" and {len(videos) - LEAKS_SHOWN} more" if len(videos) > LEAKS_SHOWN else "")
-        raise LeakageError(
-            f"{len(leaks)} training rows on {len(videos)} evaluation videos ({pairs}): {shown}. "
-            "Set `leakage: drop` to leave them out or `leakage: allow` to keep them"
-        )
-    for src, n in leaks.group_by("_source").len().iter_rows():
-        stats[src].drop("leakage", n)
-    return rows.filter(~pl.col("video_key").is_in(videos)), []
-
-
-def select(recipe: Recipe) -> Selection:
+def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], None] | None = None) -> Selection:
+    """The chosen rows with their output positions. `budget(eligible rows per source, rows per source)`
+    runs before any row is drawn (budget.Budget.check refuses a mixture too large to make)."""
     stats = [SourceStats(s.name) for s in recipe.sources]
     loaded = [load_source(s, i, stats[i]) for i, s in enumerate(recipe.sources)]
     rows = pl.concat(loaded, how="vertical_relaxed")
@@ -183,12 +147,14 @@ def select(recipe: Recipe) -> Selection:
     weights = [s.weight for s in recipe.sources] if recipe.weighted and recipe.temperature is None else None
     wanted = allocate.shares(sizes, weights, recipe.temperature)
     counts = allocate.counts(sizes, wanted, recipe.total, proportional=not recipe.weighted)
+    if budget is not None:
+        budget(per_source, counts)
     chosen = []
     for i, (part, k) in enumerate(zip(per_source, counts)):
         idx = allocate.draw(len(part), k, np.random.default_rng(seeds[i][1]))
         stats[i].requested_share, stats[i].selected = wanted[i], len(idx)
         stats[i].repeated = len(idx) - len(np.unique(idx))
-        chosen.append(part[idx.tolist()] if len(idx) else part.clear())
+        chosen.append(part[idx] if len(idx) else part.clear())
     out = pl.concat(chosen, how="vertical_relaxed")
     order = np.random.default_rng(streams[-1]).permutation(len(out))
     out = out.with_columns(pl.Series("_pos", order, dtype=pl.Int64))

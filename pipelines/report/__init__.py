@@ -1,6 +1,6 @@
 """The dataset report: plots a person would rather look at than read, beside the GX Data Docs.
 
-`write_report` renders one PNG per figure in `plots.FIGURES` that applies to the dataset and an
+`write_dataset_report` renders one PNG per registered figure (`plots`) that applies to the dataset and an
 index.html with the verdict, the failing checks (column, rows), the notes, the plots and links to
 the Data Docs and summary.json.
 """
@@ -11,30 +11,30 @@ import html
 import os
 from typing import Any, Mapping
 
-from pipelines.validate.profile import Profile
+from pipelines import storage
+from pipelines.report.plots import figures
+from pipelines.report.profile import DatasetProfile
 
 INDEX = "index.html"
 
 
-def render_figures(profile: Profile, manifest: Mapping[str, Any] | None, out_dir: str) -> list[tuple[str, str]]:
+def render_figures(profile: DatasetProfile, manifest: Mapping[str, Any] | None, out_dir: str) -> list[tuple[str, str]]:
     """(title, file name) of every PNG written."""
-    import matplotlib
+    import matplotlib  # about a second to import: loaded when figures are drawn, not with this package
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pipelines.report.plots import FIGURES
-
     written = []
-    for name, (title, make) in FIGURES.items():
-        fig = make(profile, manifest)
+    for name, figure in figures():
+        fig = figure.make(profile, manifest)
         if fig is None:
             continue
         fig.tight_layout()
         path = os.path.join(out_dir, f"{name}.png")
         fig.savefig(path, dpi=100)
         plt.close(fig)
-        written.append((title, os.path.basename(path)))
+        written.append((figure.title, os.path.basename(path)))
     return written
 
 
@@ -50,7 +50,7 @@ def _rows(checks: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def write_report(profile: Profile, manifest: Mapping[str, Any] | None, result: Any) -> str:
+def write_dataset_report(profile: DatasetProfile, manifest: Mapping[str, Any] | None, result: Any) -> str:
     """Write the PNGs and index.html into `result.report_dir`; returns the index path."""
     out_dir = result.report_dir
     figures = render_figures(profile, manifest, out_dir)
@@ -81,7 +81,4 @@ table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px;t
 {imgs}
 </body></html>
 """
-    path = os.path.join(out_dir, INDEX)
-    with open(path, "w") as f:
-        f.write(page)
-    return path
+    return storage.write_text(os.path.join(out_dir, INDEX), page)

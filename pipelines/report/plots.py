@@ -1,18 +1,24 @@
 """The report's figures, one PNG per question a person asks of a dataset (matplotlib, Agg backend).
 
 Each function takes the profile (and the manifest) and returns a figure, or None when the dataset has
-nothing to show for it (no spans, no boxes...), so the report lists only what applies.
+nothing to show for it (no spans, no boxes...), so the report lists only what applies. Figures are a
+registry; each names the label types it draws, and the start-up check (`schemas.coverage`) refuses a
+task whose label type no figure draws (unless the label type is exempt from "report plots").
 """
 
 from __future__ import annotations
 
 import string
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from pipelines.validate.profile import Profile
+import schemas
+from pipelines.report.profile import DatasetProfile
+from schemas.coverage import Requirement, require
+from schemas.registry import Registry
 
 BLUE, ORANGE, GREY, RED = "#3b6ea5", "#e08a3c", "#8c8c8c", "#c0392b"
 
@@ -60,7 +66,7 @@ def _clipped(values: pd.Series, q: float = 0.995) -> tuple[pd.Series, str]:
     return values[values <= top], (f"; {beyond:,} above {top:.0f} not shown" if beyond else "")
 
 
-def task_mix(profile: Profile, manifest: Mapping[str, Any] | None):
+def task_mix(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     tasks, datasets = profile.counts.get("task"), profile.counts.get("dataset")
     if not tasks:
         return None
@@ -70,7 +76,7 @@ def task_mix(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def durations(profile: Profile, manifest: Mapping[str, Any] | None):
+def durations(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     videos = profile.group("videos")
     source = videos if not videos.empty else profile.group("sample_durations")
     if source.empty:
@@ -95,7 +101,7 @@ def durations(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def intervals(profile: Profile, manifest: Mapping[str, Any] | None):
+def intervals(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     iv = profile.group("intervals")
     if iv.empty:
         return None
@@ -118,7 +124,7 @@ def intervals(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def boxes(profile: Profile, manifest: Mapping[str, Any] | None):
+def boxes(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     bx = profile.group("boxes")
     if bx.empty:
         return None
@@ -135,7 +141,7 @@ def boxes(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def answers(profile: Profile, manifest: Mapping[str, Any] | None):
+def answers(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     ans = profile.group("answers")
     if ans.empty:
         return None
@@ -151,7 +157,7 @@ def answers(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-def repairs_rejects(profile: Profile, manifest: Mapping[str, Any] | None):
+def repairs_rejects(profile: DatasetProfile, manifest: Mapping[str, Any] | None):
     if not manifest:
         return None
     repaired, rejected = manifest.get("repaired_by_reason") or {}, manifest.get("rejected_by_reason") or {}
@@ -169,11 +175,34 @@ def repairs_rejects(profile: Profile, manifest: Mapping[str, Any] | None):
     return fig
 
 
-FIGURES = {
-    "tasks": ("Task mix", task_mix),
-    "durations": ("Video durations", durations),
-    "intervals": ("Span lengths and positions", intervals),
-    "boxes": ("Box sizes and motion", boxes),
-    "answers": ("Answer-letter balance", answers),
-    "repairs_rejects": ("Repairs and rejects by reason", repairs_rejects),
-}
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    make: Callable[[DatasetProfile, Mapping[str, Any] | None], Any]   # a matplotlib figure, or None: nothing to show
+    labels: tuple[str, ...] = ()                               # the label types it draws (none: the whole dataset)
+
+
+_FIGURES: Registry[Figure] = Registry("report figure")
+
+
+def register_figure(name: str, figure: Figure) -> Figure:
+    return _FIGURES.add(name, figure)
+
+
+figures = _FIGURES.items  # (name, figure) in registration order
+unregister_figure = _FIGURES.remove
+
+
+def _undrawn(task: schemas.Task, part: schemas.AnswerPart) -> str | None:
+    drawn = any(part.label in f.labels for f in _FIGURES.values())
+    return None if drawn else "no report plot (pipelines.report.plots)"
+
+
+require(Requirement("report plots", _undrawn))
+
+register_figure("tasks", Figure("Task mix", task_mix))
+register_figure("durations", Figure("Video durations", durations))
+register_figure("intervals", Figure("Span lengths and positions", intervals, labels=("span", "spanset")))
+register_figure("boxes", Figure("Box sizes and motion", boxes, labels=("boxtrack",)))
+register_figure("answers", Figure("Answer-letter balance", answers, labels=("choice",)))
+register_figure("repairs_rejects", Figure("Repairs and rejects by reason", repairs_rejects))

@@ -16,9 +16,6 @@ from pipelines.sources import (  # noqa: F401  (each module registers its adapte
     videochat_r1,
 )
 from pipelines.sources.base import Adapter, RawRecord, Rejected, SourceOptions
-from pipelines.sources.registry import adapter_names, get_adapter, register_adapter, unregister_adapter
+from pipelines.sources.registry import adapter_names, get_adapter, register_adapter
 
-__all__ = [
-    "Adapter", "RawRecord", "Rejected", "SourceOptions", "adapter_names", "get_adapter", "register_adapter",
-    "unregister_adapter",
-]
+__all__ = ["Adapter", "RawRecord", "Rejected", "SourceOptions", "adapter_names", "get_adapter", "register_adapter"]

@@ -22,40 +22,84 @@ import os
 import re
 from typing import Any, Iterator
 
+from pipelines import storage
 from pipelines.sources.base import (
-    Adapter, Draft, RawRecord, Rejected, SourceOptions, exists, image_media, read_text, split_from_name,
+    Adapter, Draft, RawRecord, Rejected, SourceError, SourceOptions, check_readable, line_problem, split_from_name,
+    text_lines,
 )
 from pipelines.sources.registry import register_adapter
+from pipelines.video.media import ImageSequence
 
 NAME = "got10k"
 FPS = 10.0
 N_FRAMES = 8
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+ANNOTATION_FILES = {"meta": "meta_info.ini", "groundtruth": "groundtruth.txt", "absence": "absence.label",
+                    "cover": "cover.label"}
 
 
 def _lines(path: str) -> list[str]:
-    return [ln.strip() for ln in read_text(path).splitlines() if ln.strip()] if exists(path) else []
+    """A small annotation file's non-blank lines ([] when absent); `Rejected` when it is not UTF-8."""
+    if not storage.exists(path):
+        return []
+    try:
+        return [ln.strip() for ln in storage.read_text(path).splitlines() if ln.strip()]
+    except UnicodeDecodeError:
+        raise Rejected(f"{_reason_stem(path)}_not_utf8", f"{os.path.basename(path)} is not UTF-8 text") from None
+
+
+def _reason_stem(path: str) -> str:
+    """"cover.label" -> "cover_label": the file named in its reject reason."""
+    return os.path.basename(path).replace(".", "_")
 
 
 def read_meta(path: str) -> dict[str, str]:
-    if not exists(path):
+    if not storage.exists(path):
         return {}
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read_string(read_text(path))
+    try:
+        parser.read_string(storage.read_text(path))
+    except (configparser.Error, UnicodeDecodeError) as err:
+        raise Rejected("meta_info_malformed", f"meta_info.ini: {str(err).splitlines()[0][:200]}") from None
     return {k: v for s in parser.sections() for k, v in parser.items(s)}
 
 
-def read_sequence(seq_dir: str) -> dict[str, Any]:
-    """The sequence's annotation files as found (JSON-able), plus its frame file names."""
-    files = sorted(f for f in os.listdir(seq_dir) if f.lower().endswith(IMAGE_EXTENSIONS)) if os.path.isdir(seq_dir) else []
-    return {
-        "sequence": os.path.basename(seq_dir.rstrip("/")),
-        "meta": read_meta(os.path.join(seq_dir, "meta_info.ini")),
-        "groundtruth": _lines(os.path.join(seq_dir, "groundtruth.txt")),
-        "absence": _lines(os.path.join(seq_dir, "absence.label")),
-        "cover": _lines(os.path.join(seq_dir, "cover.label")),
-        "frames": files,
-    }
+def read_sequence(seq_dir: str, root: str | None = None) -> dict[str, Any]:
+    """The sequence's annotation files as found (JSON-able), plus its frame file names. A file that
+    cannot be read is recorded under `problem` (the record's reject), never raised: one bad sequence
+    is one reject. A folder (or annotation file) that resolves outside `root` is not read at all."""
+    name = os.path.basename(seq_dir.rstrip("/"))
+    seq: dict[str, Any] = {"sequence": name, "meta": {}, "groundtruth": [], "absence": [], "cover": [], "frames": []}
+    files = {k: os.path.join(seq_dir, f) for k, f in ANNOTATION_FILES.items()}
+    if root is not None and not all(storage.inside(root, p) for p in (seq_dir, *files.values())):
+        return {**seq, "problem": ["video_outside_root", f"{name} resolves outside {root}"]}
+    try:
+        seq["meta"] = read_meta(files["meta"])
+        for key in ("groundtruth", "absence", "cover"):
+            seq[key] = _lines(files[key])
+    except Rejected as bad:
+        return {**seq, "problem": [bad.reason, bad.detail]}
+    if os.path.isdir(seq_dir):
+        seq["frames"] = sorted(f for f in os.listdir(seq_dir) if f.lower().endswith(IMAGE_EXTENSIONS))
+    return seq
+
+
+def annotation_files(opts: SourceOptions) -> list[str]:
+    """Every file whose content makes the records of these split folders: list.txt and the sequences'
+    annotation files (not their images)."""
+    out = []
+    for split_dir in opts.annotations:
+        out.append(os.path.join(split_dir, "list.txt"))
+        for name in sequence_names(split_dir):
+            seq_dir = os.path.join(split_dir, name)
+            if storage.inside(split_dir, seq_dir):
+                out += [p for p in (os.path.join(seq_dir, f) for f in ANNOTATION_FILES.values()) if os.path.isfile(p)]
+    return out
+
+
+def sequence_names(split_dir: str) -> list[str]:
+    return [line.strip() for _, line, problem in text_lines(os.path.join(split_dir, "list.txt"))
+            if line.strip() and not problem]
 
 
 def parse_box(line: str) -> tuple[float, float, float, float]:
@@ -104,6 +148,8 @@ def resolution(seq: dict[str, Any], seq_dir: str) -> tuple[int, int]:
 
 
 def check_sequence(seq: dict[str, Any]) -> None:
+    if seq.get("problem"):
+        raise Rejected(*seq["problem"])
     if not seq["frames"]:
         raise Rejected("sequence_missing", f"no frames found for sequence {seq['sequence']}")
     if len(seq["groundtruth"]) != len(seq["frames"]):
@@ -115,24 +161,45 @@ def check_sequence(seq: dict[str, Any]) -> None:
 def read(opts: SourceOptions) -> Iterator[RawRecord]:
     for split_dir in opts.annotations:
         split = split_from_name(split_dir, opts.split)
-        names = _lines(os.path.join(split_dir, "list.txt"))
-        for name in names:
+        listing = os.path.join(split_dir, "list.txt")
+        if not os.path.isfile(listing):
+            raise SourceError(f"{split_dir} is not a GOT-10k split folder: no list.txt in it")
+        for number, name, problem in text_lines(listing):
+            name = name.strip()
+            if not name and not problem:
+                continue
             seq_dir = os.path.join(split_dir, name)
             yield RawRecord(
                 dataset=NAME,
                 source_file=f"{os.path.basename(split_dir.rstrip('/'))}/list.txt",
-                source_key=name,
-                raw=read_sequence(seq_dir),
+                source_key=name if not problem else f"line {number}",
+                raw={"sequence": name} if problem else read_sequence(seq_dir, split_dir),
                 split=split,
-                context={"dir": seq_dir},
+                context=line_problem(problem, number) if problem else {"dir": seq_dir, "root": split_dir},
             )
 
 
+def sequence_media(seq: dict[str, Any], seq_dir: str, chosen: list[int]) -> ImageSequence:
+    """The chosen frames of a sequence folder, each shown at its index / FPS seconds."""
+    return ImageSequence(
+        tuple(os.path.join(seq_dir, seq["frames"][i]) for i in chosen), tuple(i / FPS for i in chosen), FPS, len(seq["frames"])
+    )
+
+
+def check_frames_inside(seq: dict[str, Any], seq_dir: str, chosen: list[int], root: str | None) -> None:
+    """The chosen frame files must not lead outside the split folder (a symlink to elsewhere)."""
+    for i in chosen:
+        if root is not None and not storage.inside(root, os.path.join(seq_dir, seq["frames"][i])):
+            raise Rejected("video_outside_root", f"frame {seq['frames'][i]} of {seq['sequence']} resolves outside {root}")
+
+
 def draft(rec: RawRecord) -> Draft:
+    check_readable(rec)
     seq, seq_dir = rec.raw, rec.context["dir"]
     check_sequence(seq)
-    width, height = resolution(seq, seq_dir)
     chosen = pick_frames(visible_frames(seq))
+    check_frames_inside(seq, seq_dir, [0, *chosen], rec.context.get("root"))
+    width, height = resolution(seq, seq_dir)
     boxes = []
     for i in chosen:
         x, y, w, h = parse_box(seq["groundtruth"][i])
@@ -143,8 +210,9 @@ def draft(rec: RawRecord) -> Draft:
         "query": seq["meta"].get("object_class"),
         "duration": len(seq["frames"]) / FPS,
         "boxes": boxes,
-        "media": image_media([os.path.join(seq_dir, seq["frames"][i]) for i in chosen], [b["t"] for b in boxes], FPS, len(seq["frames"])),
+        "media": sequence_media(seq, seq_dir, chosen),
     }
 
 
-ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or "", needs_videos=False))
+ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or "", needs_videos=False, shape="folder",
+                                    side_files=annotation_files))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Mapping
 
-from pipelines.sources.base import Draft, RawRecord, Rejected, span_dict, split_from_name, video_media
+from pipelines.sources.base import Draft, RawRecord, Rejected, SourceError, span_dict, split_from_name
+from pipelines.video.media import VideoFile
 
 DURATION_KEYS = ("duration", "video_duration")
 
@@ -26,11 +27,13 @@ def is_grouped(data: Any) -> bool:
 
 def records(data: Mapping[str, Any], dataset: str, path: str, split: str | None) -> Iterator[RawRecord]:
     """One raw record per sentence; a sentence without a timestamp (or the reverse) is still a record."""
+    if not isinstance(data, Mapping):
+        raise SourceError(f"{path}: expected {{video id: {{timestamps, sentences}}}}, got a JSON {type(data).__name__}")
     split = split_from_name(path, split)
     for vid, entry in data.items():
         entry = entry if isinstance(entry, Mapping) else {}
-        stamps = entry.get("timestamps") or []
-        sentences = entry.get("sentences") or []
+        stamps = entry.get("timestamps") if isinstance(entry.get("timestamps"), list) else []
+        sentences = entry.get("sentences") if isinstance(entry.get("sentences"), list) else []
         duration = next((entry[k] for k in DURATION_KEYS if k in entry), None)
         for i in range(max(len(stamps), len(sentences), 1)):
             yield RawRecord(
@@ -60,5 +63,5 @@ def draft(rec: RawRecord, *video_hints: str) -> Draft:
         "query": raw["sentence"],
         "duration": raw["duration"],
         "span": span_dict(raw["timestamp"]),
-        "media": video_media(*(video_hints or (vid,))),
+        "media": VideoFile.of(*(video_hints or (vid,))),
     }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, video_media
-from pipelines.sources.nextgqa import csv_records, load_map, options
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, check_readable
+from pipelines.video.media import VideoFile
+from pipelines.sources.nextgqa import csv_records, load_map, map_files, options
 from pipelines.sources.registry import register_adapter
 
 NAME = "nextqa"
@@ -22,6 +23,7 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
 
 
 def draft(rec: RawRecord) -> Draft:
+    check_readable(rec)
     row = rec.raw
     answer = (row.get("answer") or "").strip()
     if not answer.isdigit():
@@ -33,8 +35,12 @@ def draft(rec: RawRecord) -> Draft:
         "query": row.get("question"),
         "choices": options(row),
         "answer_index": int(answer),
-        "media": video_media(rec.context.get("video_path") or "", vid),
+        "media": VideoFile.of(rec.context.get("video_path") or "", vid),
     }
 
 
-ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or ""))
+def found_maps(opts: SourceOptions) -> list[str]:
+    return map_files(opts.annotations)
+
+
+ADAPTER = register_adapter(Adapter(NAME, read, draft, __doc__ or "", shape="lines", side_files=found_maps))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from pipelines.sources import grouped_grounding
-from pipelines.sources.base import Adapter, Draft, RawRecord, SourceOptions, read_json
+from pipelines.sources.base import Adapter, Draft, RawRecord, SourceOptions, read_json_file
 from pipelines.sources.registry import register_adapter
 
 NAME = "timezero"
@@ -14,7 +14,7 @@ NAME = "timezero"
 
 def read(opts: SourceOptions) -> Iterator[RawRecord]:
     for path in opts.annotations:
-        yield from grouped_grounding.records(read_json(path), NAME, path, opts.split)
+        yield from grouped_grounding.records(read_json_file(path), NAME, path, opts.split)
 
 
 def draft(rec: RawRecord) -> Draft:

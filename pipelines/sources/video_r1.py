@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator
 
-from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, read_json, split_from_name, video_media
+from pipelines.sources.base import Adapter, Draft, RawRecord, Rejected, SourceOptions, read_json_file, split_from_name
+from pipelines.video.media import VideoFile
 from pipelines.sources.letters import letter_index, strip_letters
 from pipelines.sources.registry import register_adapter
 
@@ -21,7 +22,7 @@ TASK_OF_PROBLEM_TYPE = {"multiple choice": "video_qa"}
 
 def read(opts: SourceOptions) -> Iterator[RawRecord]:
     for path in opts.annotations:
-        data = read_json(path)
+        data = read_json_file(path)
         for i, item in enumerate(data if isinstance(data, list) else [data]):
             yield RawRecord(NAME, os.path.basename(path), f"[{i}]", item, split_from_name(path, opts.split))
 
@@ -51,7 +52,7 @@ def draft(rec: RawRecord) -> Draft:
         "query": item.get("problem"),
         "choices": choices,
         "answer_index": letter_index(str(item.get("solution", "")), len(choices)),
-        "media": video_media(video, key),
+        "media": VideoFile.of(video, key),
     }
 
 

@@ -20,9 +20,9 @@ from typing import Any, Iterator
 
 from pipelines.sources import got10k, grouped_grounding
 from pipelines.sources.base import (
-    Adapter, Draft, RawRecord, Rejected, SourceOptions, image_media, read_json, span_dict, split_from_name,
-    video_media,
+    Adapter, Draft, RawRecord, Rejected, SourceOptions, read_json_file, span_dict, split_from_name,
 )
+from pipelines.video.media import VideoFile
 from pipelines.sources.letters import letter_index, strip_letters
 from pipelines.sources.registry import register_adapter
 
@@ -32,7 +32,7 @@ BOX_AGREEMENT = 0.002  # the file rounds to 3 decimals
 
 def read(opts: SourceOptions) -> Iterator[RawRecord]:
     for path in opts.annotations:
-        data = read_json(path)
+        data = read_json_file(path)
         if grouped_grounding.is_grouped(data):
             yield from grouped_grounding.records(data, NAME, path, opts.split)
             continue
@@ -41,7 +41,7 @@ def read(opts: SourceOptions) -> Iterator[RawRecord]:
             context: dict[str, Any] = {"videos_given": bool(opts.videos)}
             if isinstance(item, dict) and "gt" in item and opts.videos:
                 seq_dir = os.path.join(opts.videos, os.path.basename(str(item.get("path", "")).rstrip("/")))
-                context.update(dir=seq_dir, sequence=got10k.read_sequence(seq_dir))
+                context.update(dir=seq_dir, root=opts.videos, sequence=got10k.read_sequence(seq_dir, opts.videos))
             yield RawRecord(NAME, os.path.basename(path), f"[{i}]", item, split_from_name(path, opts.split), context)
 
 
@@ -56,7 +56,7 @@ def draft_grounded_qa(item: dict[str, Any]) -> Draft:
         "choices": choices,
         "answer_index": letter_index(str(item.get("answer", "")), len(choices)),
         "spans": [span_dict(s) for s in item["glue"]],
-        "media": video_media(str(item["video"]), vid),
+        "media": VideoFile.of(str(item["video"]), vid),
     }
 
 
@@ -66,6 +66,8 @@ def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
     if not isinstance(gt, list) or len(gt) != got10k.N_FRAMES or not all(isinstance(b, list) and len(b) == 4 for b in gt):
         raise Rejected("boxes_malformed", f"expected {got10k.N_FRAMES} boxes [x0, y0, x1, y1]")
     name = os.path.basename(str(item.get("path", "")).rstrip("/"))
+    if seq and seq.get("problem"):
+        raise Rejected(*seq["problem"])
     if not seq or not seq["frames"]:
         if context.get("videos_given"):
             raise Rejected("sequence_missing", f"sequence folder {name} not found under --videos")
@@ -75,11 +77,12 @@ def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
             "query": item.get("object"),
             "boxes": [{"t": k / got10k.FPS, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for k, b in enumerate(gt)],
             "repairs": ["box_times_assumed"],
-            "media": video_media(name),
+            "media": VideoFile.of(name),
         }
     if seq["groundtruth"]:
         got10k.check_sequence(seq)
     chosen = got10k.pick_frames(got10k.visible_frames(seq) if seq["groundtruth"] else list(range(len(seq["frames"]))))
+    got10k.check_frames_inside(seq, context["dir"], [0, *chosen], context.get("root"))
     if seq["groundtruth"]:
         width, height = got10k.resolution(seq, context["dir"])
         for i, box in zip(chosen, gt):
@@ -94,8 +97,7 @@ def draft_tracking(item: dict[str, Any], context: dict[str, Any]) -> Draft:
         "query": item.get("object"),
         "duration": len(seq["frames"]) / got10k.FPS,
         "boxes": boxes,
-        "media": image_media([os.path.join(context["dir"], seq["frames"][i]) for i in chosen], [b["t"] for b in boxes], got10k.FPS, len(seq["frames"])
-        ),
+        "media": got10k.sequence_media(seq, context["dir"], chosen),
     }
 
 

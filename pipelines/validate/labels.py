@@ -1,9 +1,10 @@
 """Per label type: how its columns flatten into check columns, what GX expects of them, what is profiled.
 
-Keyed by label type name, like reward components: a new label type gets its entry here; until it
-has one, its rows are still covered by the declaration's own record check and the not-null checks
-(see `suite.py`). Check columns are named after the shard column they come from ("span.end",
-"boxes.x1", "choices.count"), so a failure names the column a person would look at.
+A registry keyed by label type name, like reward components: a new label type registers its checks
+here or declares itself exempt (`LabelType.exempt["validation checks"]`); the start-up check
+(`schemas.coverage`) refuses a task whose label type does neither. Check columns are named after the
+shard column they come from ("span.end", "boxes.x1", "choices.count"), so a failure names the column a
+person would look at.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import schemas
 from pipelines.validate.spec import Expect, between, greater, not_null
+from schemas.coverage import Requirement, require
+from schemas.registry import Registry
 
 Frame = pd.DataFrame
 
@@ -143,9 +147,29 @@ def _choice_profile(f: Frame) -> Mapping[str, Frame]:
     return {"answers": pd.DataFrame({"answer_index": f["answer_index"], "n_choices": f["choices.count"]}).dropna()}
 
 
-LABEL_CHECKS: dict[str, LabelChecks] = {
-    "span": LabelChecks(_span_frame, lambda: _interval_expectations("span"), _interval_profile("span")),
-    "spanset": LabelChecks(_spans_frame, lambda: _interval_expectations("spans"), _interval_profile("spans")),
-    "boxtrack": LabelChecks(_boxes_frame, _boxes_expectations, _boxes_profile),
-    "choice": LabelChecks(_choice_frame, _choice_expectations, _choice_profile),
-}
+_LABEL_CHECKS: Registry[LabelChecks] = Registry("validation checks for label type")
+
+
+def register_label_checks(label: str, checks: LabelChecks) -> LabelChecks:
+    return _LABEL_CHECKS.add(label, checks)
+
+
+label_checks = _LABEL_CHECKS.get
+unregister_label_checks = _LABEL_CHECKS.remove
+
+
+def checks_of(label: schemas.LabelType) -> LabelChecks | None:
+    """The label type's checks; None when it is exempt (the start-up check refuses any other gap)."""
+    return None if VALIDATION in label.exempt else label_checks(label.name)
+
+
+def _unchecked(task: schemas.Task, part: schemas.AnswerPart) -> str | None:
+    return None if part.label in _LABEL_CHECKS.names() else "no validation checks (pipelines.validate.labels)"
+
+
+VALIDATION = require(Requirement("validation checks", _unchecked)).name
+
+register_label_checks("span", LabelChecks(_span_frame, lambda: _interval_expectations("span"), _interval_profile("span")))
+register_label_checks("spanset", LabelChecks(_spans_frame, lambda: _interval_expectations("spans"), _interval_profile("spans")))
+register_label_checks("boxtrack", LabelChecks(_boxes_frame, _boxes_expectations, _boxes_profile))
+register_label_checks("choice", LabelChecks(_choice_frame, _choice_expectations, _choice_profile))

@@ -8,7 +8,6 @@ the profile for the plots keeps a fixed-size sample. Dataset-wide facts that one
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Iterator
@@ -17,12 +16,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines import storage
 from pipelines.ingested import Ingested
+from pipelines.report import write_dataset_report
+from pipelines.report.profile import DatasetProfile
 from pipelines.validate.distribution import Thresholds, dataset_checks
-from pipelines.validate.profile import Profile
 from pipelines.validate.suite import sample_frames, sample_tables
 from pipelines.validate.videos import COLUMNS as VIDEO_COLUMNS
 from pipelines.validate.videos import VIDEOS, video_frame, video_table
+from schemas.coverage import check_coverage
 
 SUMMARY = "summary.json"
 VIDEO_BATCH = 16     # videos (with their frames) read at a time
@@ -74,7 +76,9 @@ def validate_dataset(
     chunk_rows: int = 50_000,
 ) -> ValidationResult:
     """Validate the ingestion folder `root`; write GX Data Docs, the report and summary.json to `report_dir`."""
-    from pipelines.validate.gx import GxRunner
+    from pipelines.validate.gx import GxRunner  # Great Expectations takes seconds to import: only when validating
+
+    check_coverage()  # every declared task's label types have their checks and plots (or are exempt)
 
     ds = Ingested.open(root)
     report_dir = report_dir or os.path.join(ds.root, "report")
@@ -89,7 +93,7 @@ def validate_dataset(
         notes.append(f"frame checks and the video-presence check skipped: {why}")
     gx = GxRunner(os.path.join(report_dir, "gx"))
     tables = {t.name: t for t in sample_tables(with_videos)}
-    profile = Profile()
+    profile = DatasetProfile()
 
     dup_ids = duplicated(ds.column("samples", "sample_id"))
     batches = (
@@ -129,12 +133,6 @@ def validate_dataset(
         root=ds.root, report_dir=report_dir, success=all(c["success"] for c in checks), checks=checks,
         notes=notes, docs=docs,
     )
-    from pipelines.report import write_report
-
-    result.report = write_report(profile, ds.manifest, result)
-    result.summary = os.path.join(report_dir, SUMMARY)
-    tmp = os.path.join(report_dir, f".{SUMMARY}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(asdict(result), f, indent=1, default=str)
-    os.replace(tmp, result.summary)
+    result.report = write_dataset_report(profile, ds.manifest, result)
+    result.summary = storage.write_json(os.path.join(report_dir, SUMMARY), asdict(result), indent=1, default=str)
     return result

@@ -3,8 +3,8 @@
 For every declared task: its required columns present (the base columns, each label column, the
 duration when a label is checked against it), every row passing the declaration's own record check
 (`schemas.check_record`, which covers label types without column checks), and one table per label
-type from `labels.LABEL_CHECKS`. Across tasks: known task names, sample ids unique over the whole
-dataset, every sample's video present in videos/.
+type from the `labels` registry (exempt label types are left to the record check). Across tasks: known
+task names, sample ids unique over the whole dataset, every sample's video present in videos/.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 
 import schemas
 from pipelines.normalize import SPAN_END_CLIPPED, SPAN_START_CLIPPED
-from pipelines.validate.labels import LABEL_CHECKS
-from pipelines.validate.profile import Profile
+from pipelines.validate.labels import checks_of
+from pipelines.report.profile import DatasetProfile
 from pipelines.validate.spec import CheckTable, in_set, not_null
 from schemas.checks import BASE_REQUIRED
 
@@ -50,8 +50,9 @@ def sample_tables(with_videos: bool) -> list[CheckTable]:
         exps.append(in_set(DECLARED, [""], f"rows pass the {task.name} declaration's record check"))
         out.append(CheckTable(task.name, tuple(exps)))
         for lt in task.labels:
-            if lt.name in LABEL_CHECKS:
-                out.append(CheckTable(f"{task.name}.{lt.name}", LABEL_CHECKS[lt.name].expectations()))
+            checks = checks_of(lt)
+            if checks is not None:
+                out.append(CheckTable(f"{task.name}.{lt.name}", checks.expectations()))
     return out
 
 
@@ -68,7 +69,7 @@ def _declared(t: pa.Table) -> list[str]:
 
 
 def sample_frames(
-    t: pa.Table, duplicated: Collection[str], video_keys: Collection[str] | None, profile: Profile
+    t: pa.Table, duplicated: Collection[str], video_keys: Collection[str] | None, profile: DatasetProfile
 ) -> dict[str, pd.DataFrame]:
     """Check frames (by check table name) of one batch of `samples` rows; feeds the profile too."""
     ids = t.column("sample_id").to_pylist()
@@ -90,8 +91,8 @@ def sample_frames(
         f[DECLARED] = _declared(rows)
         frames[task.name] = f
         for lt in task.labels:
-            if lt.name in LABEL_CHECKS:
-                checks = LABEL_CHECKS[lt.name]
+            checks = checks_of(lt)
+            if checks is not None:
                 lf = checks.frame(rows)
                 frames[f"{task.name}.{lt.name}"] = lf
                 profile.add({k: g.assign(task=task.name) for k, g in checks.profile(lf).items()})

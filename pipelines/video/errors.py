@@ -6,6 +6,7 @@ from __future__ import annotations
 REASONS = frozenset(
     {
         "video_missing",          # the path is not a file
+        "video_outside_root",     # the path leads outside --videos (a `..` in a name, a symlink out)
         "video_empty_file",       # 0 bytes
         "probe_failed",           # ffprobe could not read the container
         "no_video_stream",        # a container without a video stream (audio only, say)

@@ -47,11 +47,13 @@ def sample_image_frames(
     fps: float | None = None,
     frame_count: int | None = None,
     uri: str | None = None,
+    threads: int = 2,
 ) -> dict:
     """A `videos` row from images: paths[i] is the frame shown at timestamps[i] seconds.
 
     The size follows the same pixel budget as video frames. `duration`, `fps` and `frame_count`
-    describe the whole sequence when the caller knows them (GOT-10k: frames / 10 fps).
+    describe the whole sequence when the caller knows them (GOT-10k: frames / 10 fps). `threads`
+    images are read and resized at a time.
     """
     if len(paths) != len(timestamps):
         raise VideoError("timestamps_invalid", f"{len(paths)} images for {len(timestamps)} frame times")
@@ -61,7 +63,7 @@ def sample_image_frames(
     width, height = first.size
     plan = plan_given(timestamps, duration or max(timestamps[-1], 1e-3), width, height, policy)
     size = (plan.width, plan.height)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         frames = list(pool.map(lambda p: _frame(p, size, (width, height), policy.jpeg_quality), paths))
     return video_row(
         uri=uri or os.fspath(Path(paths[0]).parent),

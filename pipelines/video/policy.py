@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from schemas.tables import PLAN_TYPE
-
 PATCH = 28 * 28  # pixels of one visual token after the 2x2 merge (14-pixel patches)
 
 
@@ -44,6 +42,5 @@ class FramePolicy:
             raise ValueError("invalid FramePolicy: " + "; ".join(problems))
 
     def to_struct(self) -> dict:
-        """The `plan` column of the videos table (`schemas.tables.PLAN_TYPE`)."""
-        d = asdict(self)
-        return {field.name: d[field.name] for field in PLAN_TYPE}
+        """The `plan` column of the videos table (`schemas.tables.PLAN_TYPE`): the whole policy."""
+        return asdict(self)

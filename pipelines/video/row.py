@@ -1,9 +1,15 @@
-"""A row of the `videos` table (`schemas.tables.videos_schema`, without `video_key`)."""
+"""A row of the `videos` table (`schemas.tables.videos_schema`, without `video_key`).
+
+Each frame gets its CRC-32 here, at write, so every later reader (validate, mix, the trainer) can tell
+a frame changed on disk from the one decoded. Frame times that are not finite are refused here too.
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import schemas
+from pipelines.video.errors import VideoError
 from pipelines.video.plan import FramePlan
 from pipelines.video.policy import FramePolicy
 
@@ -35,6 +41,10 @@ def video_row(
     timestamps: Sequence[float],
     frames: Sequence[bytes],
 ) -> dict:
+    try:
+        stored = schemas.frame_columns(frames, timestamps, sampled_fps(timestamps, policy.target_fps), plan.width, plan.height)
+    except schemas.FrameError as err:
+        raise VideoError("timestamps_invalid", f"decoded frames: {err}") from None
     return {
         "uri": uri,
         "duration": duration,
@@ -44,9 +54,5 @@ def video_row(
         "frame_count": frame_count,
         "codec": codec,
         "plan": policy.to_struct(),
-        "frame_width": plan.width,
-        "frame_height": plan.height,
-        "sampled_fps": sampled_fps(timestamps, policy.target_fps),
-        "timestamps": [float(t) for t in timestamps],
-        "frames": list(frames),
+        **stored,
     }

@@ -158,22 +158,32 @@ class WorkerPool:
             worker.close()
 
 
-_default: WorkerPool | None = None
-_default_pid = 0
-_default_lock = threading.Lock()
+_pools: dict[int, WorkerPool] = {}
+_pools_pid = 0
+_pools_lock = threading.Lock()
 
 
-def default_pool() -> WorkerPool:
-    """The process-wide pool (two workers: this project's machines have two cores).
+def machine_cores() -> int:
+    """The cores of the machine this runs on (a Dataflow worker's, not the submitting machine's)."""
+    return os.cpu_count() or 1
 
-    A forked process gets its own pool: the parent's pipes are not its to use.
+
+def default_pool(size: int | None = None) -> WorkerPool:
+    """The process-wide pool of `size` workers (default: one per core of this machine); callers that
+    ask for the same size share it, so decoders never outnumber what was asked for.
+
+    A forked process gets its own pools: the parent's pipes are not its to use.
     """
-    global _default, _default_pid
-    with _default_lock:
-        if _default is None or _default_pid != os.getpid():
-            _default, _default_pid = WorkerPool(size=max(1, min(2, os.cpu_count() or 1))), os.getpid()
-            atexit.register(_default.close)
-        return _default
+    global _pools_pid
+    size = max(1, size or machine_cores())
+    with _pools_lock:
+        if _pools_pid != os.getpid():
+            _pools.clear()
+            _pools_pid = os.getpid()
+        if size not in _pools:
+            _pools[size] = WorkerPool(size=size)
+            atexit.register(_pools[size].close)
+        return _pools[size]
 
 
 def _serve() -> None:

@@ -107,6 +107,6 @@ def centre_boxes(truth: Truth, part: AnswerPart, rng) -> list[Box4]:
 BOXTRACK = register_component(
     Component(
         "boxtrack", parse, render, lambda truth, part: truth_boxes(truth), score, metrics, floor=copy_first_box,
-        floor_name="copy-first-box", score_many=score_many, guess=centre_boxes
+        floor_name="copy-first-box", score_many=score_many, metric_unit="fraction", guess=centre_boxes
     )
 )

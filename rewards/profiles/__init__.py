@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple, Protocol, Sequence
 
-from schemas import Task
+from schemas import AnswerPart, Task
+from schemas.coverage import Requirement, require
 from schemas.registry import Registry
 
 Truth = Mapping[str, Any]
@@ -27,6 +28,10 @@ class Read(NamedTuple):
 class Profile(Protocol):
     name: str
     include_given: bool  # whether metrics score what the prompt gave (the reference scores all boxes)
+
+    def claims(self, task: Task) -> bool: ...  # whether this profile scores `task` at all
+
+    def can_score(self, task: Task, part: AnswerPart) -> bool: ...  # whether it scores that part's component
 
     def read(self, task: Task, completion: str, truth: Truth) -> Read: ...
 
@@ -54,6 +59,15 @@ def register_profile(profile: Profile) -> Profile:
 
 get_profile = _PROFILES.get
 profile_names = _PROFILES.names
+
+
+def _unscored(task: Task, part: AnswerPart) -> str | None:
+    """The start-up check's question: which profiles that claim `task` cannot score this part."""
+    missing = [p.name for p in _PROFILES.values() if p.claims(task) and not p.can_score(task, part)]
+    return f"no reward component for {part.component!r} in profile(s) {', '.join(missing)}" if missing else None
+
+
+require(Requirement("reward component", _unscored, exemptible=False))
 
 
 from rewards.profiles import default, videochat_r1  # noqa: E402,F401  (register the built-ins)

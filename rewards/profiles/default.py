@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Sequence
 
-from rewards.component import Component, component_for
+from rewards.component import Component, component_for, component_names
 from rewards.contract import read_contract
 from rewards.profiles import Read, Truth, register_profile
 from schemas import FORMAT, AnswerPart, Task
@@ -20,6 +20,12 @@ def _plan(task: Task) -> tuple[tuple[str, ...], tuple[tuple[AnswerPart, Componen
 class DefaultProfile:
     name = "default"
     include_given = False
+
+    def claims(self, task: Task) -> bool:
+        return True  # derived from the declaration: every task
+
+    def can_score(self, task: Task, part: AnswerPart) -> bool:
+        return part.label in component_names()
 
     def read(self, task: Task, completion: str, truth: Truth) -> Read:
         reading, preds = self._read_many(task, [completion], [truth])

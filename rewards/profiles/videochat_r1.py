@@ -21,13 +21,15 @@ from __future__ import annotations
 import ast
 import math
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 from rewards.iou import merged_overlap
 from rewards.profiles import Read, Truth, register_profile
-from schemas import FORMAT, Task, option_letter
+from schemas import FORMAT, AnswerPart, Task, option_letter
+from schemas.registry import Registry
 
 # --- blocks --------------------------------------------------------------------------------------
 
@@ -89,8 +91,7 @@ def fullmatch_think_answer_glue(s: str) -> bool:
 _SPAN_WORDS = re.compile(r"(?<!\d)(\d++\.?+\d*+) (to|and) (\d++\.?+\d*+)", re.IGNORECASE)
 
 
-def grounding_iou(completion: str, truth: Truth) -> float:
-    pred = grounding_prediction(completion)
+def grounding_iou(pred: tuple[float, float] | None, truth: Truth) -> float:
     if pred is None:
         return 0.0
     (ps, pe), span = pred, truth["span"]
@@ -185,11 +186,13 @@ def answer_letter(text: str) -> str:
     return m.group(0) if m else ""
 
 
-def accuracy(completion: str, truth: Truth) -> float:
+def accuracy(completion: str, truth: Truth) -> tuple[float, str]:
+    """(the reference's accuracy, the letter it read from the first answer block; "" when none)."""
     block = first_block(completion, "answer")
     if block is None:
-        return 0.0
-    return 1.0 if answer_letter(block) == answer_letter(option_letter(truth["answer_index"])) else 0.0
+        return 0.0, ""
+    letter = answer_letter(block)
+    return (1.0 if letter == answer_letter(option_letter(truth["answer_index"])) else 0.0), letter
 
 
 # --- tracking ------------------------------------------------------------------------------------
@@ -200,43 +203,53 @@ _FAST_TRACK = re.compile(rf"[ \t]*\[(?:[ \t]*{_FAST_BOX}[ \t]*,){{7}}[ \t]*{_FAS
 _FAST_TOKEN = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)")
 
 
-_INNERMOST = re.compile(r"[\[({][^\[\](){}]*[\])}]")
+# Python's tokenizer refuses more than this many brackets open at once ("too many nested parentheses"), so
+# ast.literal_eval fails on any text nested deeper: no parser needs to see it.
+LITERAL_MAX_DEPTH = 200
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)
+_BRACKET_STEP[list(b"[({")] = 1
+_BRACKET_STEP[list(b"])}")] = -1
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[[c for c in range(128) if chr(c).isspace()]] = True
 
 
 def _not_eight_elements(s: str) -> bool:
     """True when `s` surely is not a Python list of 8 items, decided without Python's parser (which
-    costs seconds on a megabyte). Only for text without quotes or comments, where brackets cannot
-    hide inside strings: inner bracket groups are collapsed until the outer list alone is left, and
-    its items are its commas plus one (a trailing comma allowed). False means: ask the parser."""
+    costs seconds on a megabyte), in one pass: only for text without quotes or comments, where brackets
+    cannot hide inside strings. Nested deeper than Python's parser allows, it is no literal at all;
+    otherwise the outer list's items are the commas at depth 1 plus one (a trailing comma allowed).
+    False means: ask the parser."""
     t = s.strip(" \t")
     if not (t.startswith("[") and t.endswith("]")) or any(q in t for q in "'\"#"):
         return False
-    inner = t[1:-1]
-    while True:
-        reduced = _INNERMOST.sub("0", inner)
-        if reduced == inner:
-            break
-        inner = reduced
-    if any(c in inner for c in "[](){}"):
-        return False  # unbalanced: let the parser say so
-    items = inner.split(",")
-    if items and not items[-1].strip():
-        items = items[:-1]  # a trailing comma
-    return len(items) != 8 and all(x.strip() for x in items)
+    code = np.frombuffer(t.encode("utf-8"), dtype=np.uint8)  # brackets, commas and blanks are ASCII
+    depth = np.cumsum(_BRACKET_STEP[code], dtype=np.int64)  # [n] depth after each byte
+    if depth.max() > LITERAL_MAX_DEPTH:
+        return True
+    if depth[-1] != 0 or depth[:-1].min() < 1:
+        return False  # unbalanced, or the outer list closes early: let the parser say so
+    separators = np.flatnonzero((code == ord(",")) & (depth == 1))
+    bounds = np.concatenate(([0], separators, [len(code) - 1]))  # the outer brackets and the top-level commas
+    filled = np.concatenate(([0], np.cumsum(~_BLANK[code])))  # non-blank bytes before each position
+    sizes = filled[bounds[1:]] - filled[bounds[:-1] + 1]  # non-blank bytes inside each item
+    if len(sizes) and sizes[-1] == 0:
+        sizes = sizes[:-1]  # a trailing comma (or an empty list)
+    return len(sizes) != 8 and bool((sizes > 0).all())
 
 
 def parse_track(answer: str) -> list[list[Any]] | None:
     """The reference's is_valid_list_of_lists + ast.literal_eval: a list of 8 lists of length 4
-    (values unchecked). Plain numeric answers skip the Python parser; anything else goes to it."""
+    (values unchecked). Plain numeric answers skip the Python parser; text that surely is no such
+    list (or nests deeper than the parser allows) never reaches it; anything else goes to it."""
     s = answer.replace("\n", "")
-    if _not_eight_elements(s):
-        return None
     if _FAST_TRACK.fullmatch(s):
         try:
             vals = [float(t) if "." in t else int(t) for t in _FAST_TOKEN.findall(s)]
             return [vals[i : i + 4] for i in range(0, 32, 4)]
         except ValueError:
             pass  # an integer too long for int(): the literal parser below decides
+    elif _not_eight_elements(s):
+        return None
     try:
         data = ast.literal_eval(s)
     except Exception:
@@ -269,42 +282,51 @@ def track_iou(pred: list[list[Any]], truth: Truth) -> float:
     return value if math.isfinite(value) else 0.0
 
 
-# --- the profile ---------------------------------------------------------------------------------
+# --- one reading per task ------------------------------------------------------------------------
+# Each reads a completion once into its component values and its predictions (answer tag -> value as
+# the reference reads it, None when unreadable), so scoring and evaluation share one pass.
+
+Reading = tuple[dict[str, float], dict[str, Any]]
 
 
-class VideoChatR1Profile:
-    name = "videochat-r1"
-    include_given = True
+def _read_grounding(text: str, truth: Truth) -> Reading:
+    pred = grounding_prediction(text)
+    return {FORMAT: float(fullmatch_think_answer(text.strip())), "iou": grounding_iou(pred, truth)}, {"answer": pred}
 
-    def score(self, task: Task, completion: str, truth: Truth) -> dict[str, float]:
-        text = completion if isinstance(completion, str) else ""
-        fn = _SCORERS.get(task.name)
-        if fn is None:
-            raise KeyError(f"the videochat-r1 profile has no rule for task {task.name!r}; use the default profile")
-        return fn(text, truth)
 
-    def read(self, task: Task, completion: str, truth: Truth) -> Read:
-        """Predictions as the reference reads them (for evaluation with this profile's parsing)."""
-        text = completion if isinstance(completion, str) else ""
-        scores = self.score(task, text, truth)
-        preds: dict[str, Any] = {}
-        for part in task.parts:
-            if part.label == "span":
-                preds[part.tag] = grounding_prediction(text)
-            elif part.label == "spanset":
-                glue = first_block(text, part.tag)
-                pairs = parse_glue(glue) if glue is not None else None
-                preds[part.tag] = None if pairs is None else [(float(a), float(b)) for a, b in pairs]
-            elif part.label == "choice":
-                block = first_block(text, part.tag)
-                letter = answer_letter(block) if block is not None else ""
-                idx = ord(letter) - ord("A") if letter else None
-                preds[part.tag] = idx if idx is not None and idx < len(truth["choices"]) else None
-            elif part.label == "boxtrack":
-                block = first_block(text.replace("\n", ""), part.tag)
-                track = parse_track(block) if block is not None else None
-                preds[part.tag] = _numeric_track(track)
-        return Read(preds, scores[FORMAT] == 1.0)
+def _choice_index(letter: str, truth: Truth) -> int | None:
+    idx = ord(letter) - ord("A") if letter else None
+    return idx if idx is not None and idx < len(truth["choices"]) else None
+
+
+def _read_grounded_qa(text: str, truth: Truth) -> Reading:
+    glue = first_block(text, "glue")
+    pairs = parse_glue(glue) if glue is not None else None
+    fmt = fullmatch_think_answer_glue(text.strip()) and pairs is not None
+    acc, letter = accuracy(text, truth)
+    scores = {FORMAT: float(fmt), "accuracy": acc, "iou": glue_iou(pairs, _truth_glue(truth)) if pairs is not None else 0.0}
+    glue_pred = None if pairs is None else [(float(a), float(b)) for a, b in pairs]
+    return scores, {"answer": _choice_index(letter, truth), "glue": glue_pred}
+
+
+def _read_video_qa(text: str, truth: Truth) -> Reading:
+    acc, letter = accuracy(text, truth)
+    return {FORMAT: float(fullmatch_think_answer(text.strip())), "accuracy": acc}, {"answer": _choice_index(letter, truth)}
+
+
+def _read_tracking(text: str, truth: Truth) -> Reading:
+    # the reference reads the track for its IoU with newlines removed before the block is found, and for
+    # its format from the block as written; the two blocks differ only when a newline splits a tag
+    block = first_block(text.replace("\n", ""), "answer")
+    track = parse_track(block) if block is not None else None
+    fmt = 0.0
+    if fullmatch_think_answer(text.strip()):
+        written = first_block(text, "answer")
+        if written is not None:
+            same = written.replace("\n", "") == block
+            fmt = float((track if same else parse_track(written)) is not None)
+    scores = {FORMAT: fmt, "iou": track_iou(track, truth) if track is not None else 0.0}
+    return scores, {"answer": _numeric_track(track)}
 
 
 def _numeric_track(track: list[list[Any]] | None) -> list[tuple[float, ...]] | None:
@@ -316,40 +338,50 @@ def _numeric_track(track: list[list[Any]] | None) -> list[tuple[float, ...]] | N
         return None
 
 
-def _score_grounding(text: str, truth: Truth) -> dict[str, float]:
-    return {FORMAT: float(fullmatch_think_answer(text.strip())), "iou": grounding_iou(text, truth)}
+@dataclass(frozen=True)
+class Rule:
+    """The reference's reward for one task: the components it gives and how a completion is read."""
+
+    task: str
+    components: tuple[str, ...]
+    read: Callable[[str, Truth], Reading]
 
 
-def _score_grounded_qa(text: str, truth: Truth) -> dict[str, float]:
-    glue = first_block(text, "glue")
-    pred = parse_glue(glue) if glue is not None else None
-    fmt = fullmatch_think_answer_glue(text.strip()) and pred is not None
-    return {
-        FORMAT: float(fmt),
-        "accuracy": accuracy(text, truth),
-        "iou": glue_iou(pred, _truth_glue(truth)) if pred is not None else 0.0,
-    }
+_RULES: Registry[Rule] = Registry("videochat-r1 rule for task")
+for _rule in (
+    Rule("temporal_grounding", (FORMAT, "iou"), _read_grounding),
+    Rule("grounded_qa", (FORMAT, "accuracy", "iou"), _read_grounded_qa),
+    Rule("video_qa", (FORMAT, "accuracy"), _read_video_qa),
+    Rule("tracking", (FORMAT, "iou"), _read_tracking),
+):
+    _RULES.add(_rule.task, _rule)
 
 
-def _score_video_qa(text: str, truth: Truth) -> dict[str, float]:
-    return {FORMAT: float(fullmatch_think_answer(text.strip())), "accuracy": accuracy(text, truth)}
+# --- the profile ---------------------------------------------------------------------------------
 
 
-def _score_tracking(text: str, truth: Truth) -> dict[str, float]:
-    fmt = 0.0
-    if fullmatch_think_answer(text.strip()):
-        block = first_block(text, "answer")
-        fmt = float(block is not None and parse_track(block) is not None)
-    block = first_block(text.replace("\n", ""), "answer")
-    track = parse_track(block) if block is not None else None
-    return {FORMAT: fmt, "iou": track_iou(track, truth) if track is not None else 0.0}
+class VideoChatR1Profile:
+    name = "videochat-r1"
+    include_given = True
 
+    def claims(self, task: Task) -> bool:
+        return task.name in _RULES.names()
 
-_SCORERS = {
-    "temporal_grounding": _score_grounding,
-    "grounded_qa": _score_grounded_qa,
-    "video_qa": _score_video_qa,
-    "tracking": _score_tracking,
-}
+    def can_score(self, task: Task, part: AnswerPart) -> bool:
+        return self.claims(task) and part.component in _RULES.get(task.name).components
+
+    def _read(self, task: Task, completion: str, truth: Truth) -> Reading:
+        if not self.claims(task):
+            raise KeyError(f"the videochat-r1 profile has no rule for task {task.name!r}; use the default profile")
+        return _RULES.get(task.name).read(completion if isinstance(completion, str) else "", truth)
+
+    def score(self, task: Task, completion: str, truth: Truth) -> dict[str, float]:
+        return self._read(task, completion, truth)[0]
+
+    def read(self, task: Task, completion: str, truth: Truth) -> Read:
+        """Predictions as the reference reads them (for evaluation with this profile's parsing)."""
+        scores, preds = self._read(task, completion, truth)
+        return Read(preds, scores[FORMAT] == 1.0)
+
 
 register_profile(VideoChatR1Profile())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pyarrow as pa
@@ -13,37 +12,6 @@ from schemas.violation import Violation, is_number
 BOX_TYPE = pa.struct(
     [("t", pa.float64()), ("x0", pa.float64()), ("y0", pa.float64()), ("x1", pa.float64()), ("y1", pa.float64())]
 )
-
-
-@dataclass(frozen=True)
-class Box:
-    t: float
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    def xyxy(self) -> tuple[float, float, float, float]:
-        return (self.x0, self.y0, self.x1, self.y1)
-
-    def to_dict(self) -> dict[str, float]:
-        return {"t": self.t, "x0": self.x0, "y0": self.y0, "x1": self.x1, "y1": self.y1}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Box":
-        return cls(float(d["t"]), float(d["x0"]), float(d["y0"]), float(d["x1"]), float(d["y1"]))
-
-
-@dataclass(frozen=True)
-class BoxTrack:
-    boxes: tuple[Box, ...]
-
-    def to_list(self) -> list[dict[str, float]]:
-        return [b.to_dict() for b in self.boxes]
-
-    @classmethod
-    def from_list(cls, items: list[Mapping[str, Any]]) -> "BoxTrack":
-        return cls(tuple(Box.from_dict(i) for i in items))
 
 
 def check_box(box: Any, column: str) -> list[Violation]:

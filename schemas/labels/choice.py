@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pyarrow as pa
@@ -22,16 +21,6 @@ def option_letter(index: int) -> str:
 def normalize_option(text: str) -> str:
     """Case- and whitespace-insensitive form used to spot duplicate options."""
     return " ".join(text.split()).casefold()
-
-
-@dataclass(frozen=True)
-class Choice:
-    choices: tuple[str, ...]
-    answer_index: int
-
-    @property
-    def letter(self) -> str:
-        return option_letter(self.answer_index)
 
 
 def _check(row: Mapping[str, Any]) -> list[Violation]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pyarrow as pa
@@ -11,23 +10,6 @@ from schemas.label_type import LabelType, register_label_type
 from schemas.violation import Violation, is_number
 
 SPAN_TYPE = pa.struct([("start", pa.float64()), ("end", pa.float64())])
-
-
-@dataclass(frozen=True)
-class Span:
-    start: float
-    end: float
-
-    @property
-    def length(self) -> float:
-        return self.end - self.start
-
-    def to_dict(self) -> dict[str, float]:
-        return {"start": self.start, "end": self.end}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Span":
-        return cls(float(d["start"]), float(d["end"]))
 
 
 def check_interval(value: Any, duration: Any, column: str) -> list[Violation]:

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pyarrow as pa
 
 from schemas.label_type import LabelType, register_label_type
-from schemas.labels.span import SPAN_TYPE, Span, check_interval
+from schemas.labels.span import SPAN_TYPE, check_interval
 from schemas.violation import Violation
-
-
-@dataclass(frozen=True)
-class SpanSet:
-    spans: tuple[Span, ...]
-
-    def to_list(self) -> list[dict[str, float]]:
-        return [s.to_dict() for s in self.spans]
-
-    @classmethod
-    def from_list(cls, items: list[Mapping[str, Any]]) -> "SpanSet":
-        return cls(tuple(Span.from_dict(i) for i in items))
 
 
 def _check(row: Mapping[str, Any]) -> list[Violation]:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from train.config import load_config
-from train.toy import write_toy_shards
+from train.synthetic_training_shards import write_toy_shards
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / "train" / "configs" / "tiny_cpu.yaml"

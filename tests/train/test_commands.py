@@ -53,14 +53,26 @@ def test_train_refuses_bad_input_in_one_line(tmp_path, tiny_model_dir, shards):
         cli("train", str(tmp_path / "missing.yaml"))
     with pytest.raises(UserError, match="unknown key 'loss.bta'"):
         cli("train", str(config), "loss.bta=1")
-    with pytest.raises(UserError, match="model.path .*no model there"):
+    with pytest.raises(UserError, match="model.path .*not a model folder"):
         cli("train", str(config), f"model.path={tmp_path}")
+    with pytest.raises(UserError, match="model.path runs/none: no such folder .*hub:ORG/NAME"):
+        cli("train", str(config), "model.path=runs/none")  # a relative path of two parts is not taken for a hub id
     with pytest.raises(UserError, match="data.shards: no training shards"):
         cli("train", str(config), f"data.shards={tmp_path / 'none'}")
     with pytest.raises(UserError, match="--resume: no checkpoint"):
         cli("train", str(config), f"run.out={tmp_path / 'run'}", "--resume")
     with pytest.raises(UserError, match="not a complete checkpoint"):
         cli("train", str(config), "--resume-from", str(tmp_path))
+    # a frame changed on disk after the mix: the run stops on that row, named (train/data.py)
+    from train.synthetic_training_shards import toy_row, write_shard
+
+    row = toy_row(0)
+    frame = row["videos"][0]["video"][1]
+    row["videos"][0]["video"][1] = {**frame, "bytes": frame["bytes"][:-16] + bytes(16)}
+    write_shard(tmp_path / "bad" / "part-00000.parquet", [row, toy_row(1)])
+    with pytest.raises(UserError, match=r"part-00000.parquet row 0 \(sample toy-00000\): frames \[1\] of 4"):
+        cli("train", str(config), f"data.shards={tmp_path / 'bad'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
+            "run.progress=false")
 
 
 def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_dir, shards, capsys):
@@ -81,6 +93,11 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
     assert "warning: in 2 of 2 steps every group's completions scored alike" in out
     assert "100% of completions hit rollout.max_new_tokens" in out
     assert "shown fewer frames" not in out and "every stored frame shown" in out  # TEST_RUN sets no frame limit
+    # a second run into the same run.out, and a resume with a changed setting, are refused before any work
+    assert main(["train", config, *common, "run.steps=2"]) == 2
+    assert "already holds a run; continue it with --resume" in capsys.readouterr().err
+    assert main(["train", config, *common, "run.steps=3", "optim.lr=0.5", "--resume"]) == 2
+    assert "optim.lr 0.001 -> 0.5" in capsys.readouterr().err
     assert main(["train", config, *common, "run.steps=3", "--resume"]) == 0
     assert "trained 3 steps (resumed from" in capsys.readouterr().out
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
@@ -89,3 +106,31 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
         assert all(0 <= x[key] <= 1 for x in lines), key
     assert main(["train", config, *common, "loss.beta=oops"]) == 2
     assert "loss.beta: expected float" in capsys.readouterr().err
+
+
+def test_eval_generates_as_long_as_the_model_was_trained_to(tmp_path, tiny_config, monkeypatch):
+    """`vrft eval` without --max-new-tokens: the length in the training config `vrft train` writes beside
+    the final model (not a fixed 256 that cuts long thinking); the training default for other models."""
+    import train.rollout
+    from tests.train.conftest import e_share
+    from train.synthetic_training_shards import write_toy_shards
+    from train.trainer import run_training
+
+    summary = run_training(tiny_config("rollout.max_new_tokens=5", "run.steps=1", out=tmp_path / "run"), score_fn=e_share)
+    model = tmp_path / "run" / "final"
+    write_toy_shards(tmp_path / "eval-shards", rows=4, files=1)
+    seen, real = [], train.rollout.generate
+
+    def spy(model, processor, prompts, gen_config, device, pixels=None):
+        rollout = real(model, processor, prompts, gen_config, device, pixels)
+        seen.append((gen_config.max_new_tokens, rollout.completion_width))
+        return rollout
+
+    monkeypatch.setattr(train.rollout, "generate", spy)
+    assert cli("eval", "--model", str(model), "--data", str(tmp_path / "eval-shards"), "--out", str(tmp_path / "eval")) == 0
+    assert summary["steps"] == 1 and seen == [(5, 5)]  # asked for 5, and random weights ran all the way
+    from train.checkpoint import trained_max_new_tokens
+    from train.config import RolloutConfig
+
+    assert trained_max_new_tokens(model) == 5
+    assert trained_max_new_tokens(tmp_path) == RolloutConfig().max_new_tokens == 1024  # not trained by vrft

@@ -56,6 +56,9 @@ def test_overrides_are_typed_and_nested():
     ("optim", "is not key=value"),
     ("reward.weights={counting: {format: 1}}", "reward.weights: unknown task 'counting'"),
     ("reward.weights={temporal_grounding: {acc: 1}}", r"reward.weights.temporal_grounding: unknown components \['acc'\]"),
+    ("reward.profile=videochat_r1", r"reward.profile must be one of \['default', 'videochat-r1'\], got 'videochat_r1'"),
+    ("model.path=", "model.path is required"),
+    ("rollout.top_p=1.5", r"rollout.top_p must be in \(0, 1\]"),
 ])
 def test_mistakes_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import binascii
 import io
+import math
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from train.data import Prefetcher, decode_frames, decode_row, iter_rows, shard_files
-from train.toy import toy_frames, toy_row, write_shard, write_toy_shards
+from train.data import Prefetcher, ShardDataError, decode_frames, decode_row, iter_rows, shard_files
+from train.synthetic_training_shards import toy_frames, toy_row, write_shard, write_toy_shards
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +75,45 @@ def test_frames_of_different_sizes_are_refused():
 
 def test_worker_errors_reach_the_consumer(tmp_path):
     row = toy_row(0)
-    row["videos"][0]["video"][1] = b"not a jpeg"
+    video = row["videos"][0]
+    video["video"][1] = {"bytes": b"not a jpeg", "path": None}
+    video["frame_crc32"][1] = binascii.crc32(b"not a jpeg")        # written so: the checksum holds, the JPEG not
     path = write_shard(tmp_path / "bad.parquet", [toy_row(1), row])
     it = Prefetcher([path], decode_row)
     assert next(it).sample_id == "toy-00001"
     with pytest.raises(Exception, match="cannot identify image"):
+        next(it)
+    it.close()
+
+
+def _corrupt(row, how):
+    video = row["videos"][0]
+    if how == "flipped":                          # 16 bytes flipped inside the middle frame
+        data = bytearray(video["video"][2]["bytes"])
+        for k in range(16):
+            data[200 + k] ^= 0xFF
+        video["video"][2] = {"bytes": bytes(data), "path": None}
+    elif how == "truncated":                      # the middle frame cut short
+        video["video"][2] = {"bytes": video["video"][2]["bytes"][:150], "path": None}
+    elif how == "nan_time":
+        video["timestamps"][1] = math.nan
+    else:
+        row["videos"] = []
+    return row
+
+
+@pytest.mark.parametrize("how, message", [
+    ("flipped", r"frames \[2\] of 4 do not match their checksums"),
+    ("truncated", r"frames \[2\] of 4 do not match their checksums"),
+    ("nan_time", r"frame times not finite at frames \[1\]"),
+    ("no_frames", "no frames"),
+])
+def test_the_reader_refuses_a_corrupted_row_naming_shard_row_and_sample(tmp_path, how, message):
+    rows = [toy_row(0), toy_row(1), _corrupt(toy_row(2), how), toy_row(3)]
+    path = write_shard(tmp_path / "part-00000.parquet", rows, row_group_size=2)
+    it = Prefetcher([path], decode_row)
+    assert [next(it).sample_id for _ in range(2)] == ["toy-00000", "toy-00001"]
+    with pytest.raises(ShardDataError, match=rf"part-00000.parquet row 2 \(sample toy-00002\): {message}"):
         next(it)
     it.close()
 

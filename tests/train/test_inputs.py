@@ -11,8 +11,9 @@ from train.config import ModelConfig
 from train.data import decode_row
 from train.inputs import VIDEO_KEYS, chat_messages, collate_prompts, device_pixels, encode_example
 from train.model import load_model, load_processor
+from train.positions import rope_positions
 from train.rollout import completion_logprobs, completion_mask, generate, sampling_config, vision_token_ids
-from train.toy import toy_row
+from train.synthetic_training_shards import toy_row
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,10 @@ def test_loss_forward_reproduces_the_sampling_distribution(model_and_processor, 
     r, cfg = rollout
     torch.manual_seed(0)
     batch = collate_prompts(r.prompts, proc.tokenizer.pad_token_id)
-    out = model.generate(**batch, generation_config=cfg, return_dict_in_generate=True, output_logits=True)
+    positions = rope_positions(batch["mm_token_type_ids"], batch["attention_mask"], model.config,
+                               batch["video_grid_thw"], batch["second_per_grid_ts"])
+    out = model.generate(**batch, position_ids=positions, generation_config=cfg, return_dict_in_generate=True,
+                         output_logits=True)
     width = batch["input_ids"].shape[1]
     assert torch.equal(out.sequences[:, width:][r.completion_mask.bool()], r.input_ids[:, width:][r.completion_mask.bool()])
     logits = torch.stack(out.logits, dim=1) / cfg.temperature                       # [B, Lc, V]
@@ -106,17 +110,17 @@ def test_loss_forward_reproduces_the_sampling_distribution(model_and_processor, 
 
 
 def test_removing_video_tensors_changes_the_logits(model_and_processor, rollout):
-    """The guard against the silent-drop failure: without the video (or its token types) the model
-    still runs, on different inputs."""
+    """The guard against the silent-drop failure: without the video (or its positions) the model still
+    runs, on different inputs (without `position_ids` it uses the library's, which differ after a 0.5 fps video)."""
     model, _ = model_and_processor
     r, _ = rollout
     inputs = r.forward_inputs(torch.arange(r.size), torch.device("cpu"))
     with torch.no_grad():
         full = model(**inputs).logits
         no_video = model(**{k: v for k, v in inputs.items() if k not in VIDEO_KEYS}).logits
-        no_types = model(**{k: v for k, v in inputs.items() if k != "mm_token_type_ids"}).logits
+        no_positions = model(**{k: v for k, v in inputs.items() if k != "position_ids"}).logits
     assert (full - no_video).abs().max().item() > 1e-2
-    assert (full - no_types).abs().max().item() > 1e-4
+    assert (full - no_positions).abs().max().item() > 1e-4
 
 
 def test_rollout_shapes_and_groups(rollout):

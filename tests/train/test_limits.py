@@ -8,11 +8,11 @@ import pytest
 
 import schemas
 from train.config import ConfigError, load_config
-from train.data import decode_row, even_indices
+from train.data import ShardDataError, decode_row, even_indices
 from train.inputs import encode_example
 from train.limits import PromptLimits, PromptTooLong
 from train.model import load_processor
-from train.toy import toy_frames, toy_row
+from train.synthetic_training_shards import toy_frames, toy_row
 from tests.train.conftest import TINY_CONFIG
 
 
@@ -39,7 +39,8 @@ def tracking_row(n: int = 8) -> dict:
     boxes = [{"t": k * 0.5, "x0": 0.1, "y0": 0.1, "x1": 0.3, "y1": 0.3} for k in range(n)]
     sample = {"sample_id": "trk", "task": "tracking", "dataset": "toy", "split": "train", "video_key": "v",
               "query": "cup", "duration": n * 0.5, "boxes": boxes}
-    return schemas.training_row(sample, toy_frames(1, n), [b["t"] for b in boxes], 2.0, think=False)
+    video = schemas.frame_columns(toy_frames(1, n), [b["t"] for b in boxes], 2.0, 84, 56)
+    return schemas.training_row(sample, schemas.video_entry(video), think=False)
 
 
 def test_box_tracks_keep_every_frame():
@@ -69,6 +70,13 @@ def test_token_cap_refuses_what_cannot_fit(tiny_model_dir):
         PromptLimits(max_prompt_tokens=20).encode(proc, 0, toy_row(0, frames=12))
     with pytest.raises(PromptTooLong, match="labels sit on every frame"):
         PromptLimits(max_prompt_tokens=200).encode(proc, 0, tracking_row(8))
+
+
+def test_a_row_without_frames_is_named_not_indexed(tiny_model_dir):
+    proc = load_processor(str(tiny_model_dir))
+    row = {**toy_row(0), "videos": []}                     # a labels-only row mixed with `frames: optional`
+    with pytest.raises(ShardDataError, match=r"sample toy-00000\): no frames"):
+        PromptLimits(max_frames=4).encode(proc, 0, row)
 
 
 @pytest.mark.parametrize("override", ["data.max_frames=1", "data.max_prompt_tokens=-1"])

@@ -14,7 +14,7 @@ from train.data import decode_row
 from train.inputs import check_against_processor, device_pixels, encode_example, processor_inputs
 from train.model import load_processor
 from train.patches import PixelSpec, patchify, video_pixels
-from train.toy import toy_row
+from train.synthetic_training_shards import toy_row
 
 SHAPES = [  # (frames, height, width): even and odd T, one frame, square, portrait, landscape, real-size
     (4, 56, 84), (5, 56, 112), (1, 28, 28), (7, 84, 56), (8, 112, 196), (9, 224, 392),

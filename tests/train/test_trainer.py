@@ -95,21 +95,23 @@ class Stop(Exception):
 
 
 def test_resume_continues_exactly(tiny_config, tiny_model_dir, tmp_path):
-    """4 steps in one go == 2 steps, the process dies, a fresh trainer resumes for 2 more."""
+    """4 steps in one go == 3 steps (checkpoint at 2), the process dies in step 4, a fresh trainer resumes
+    from step 2 for 2 more; the logs hold each step once."""
     common = ("run.steps=4", "run.save_every=2", "loss.num_iterations=2", "loss.beta=0.1",
-              "optim.schedule=linear", "optim.warmup_steps=1", "rollout.temperature=0.9")
-    whole = run_training(tiny_config(*common, "run.tensorboard=true", "run.sample_every=1", out=tmp_path / "a"), score_fn=e_share)
+              "optim.schedule=linear", "optim.warmup_steps=1", "rollout.temperature=0.9", "run.tensorboard=true",
+              "run.sample_every=1")
+    whole = run_training(tiny_config(*common, out=tmp_path / "a"), score_fn=e_share)
 
     calls = []
 
-    def dies_in_step_three(*args, **kw):
+    def dies_in_step_four(*args, **kw):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == 4:
             raise Stop
         return e_share(*args, **kw)
 
     with pytest.raises(Stop):
-        run_training(tiny_config(*common, out=tmp_path / "b"), score_fn=dies_in_step_three)
+        run_training(tiny_config(*common, out=tmp_path / "b"), score_fn=dies_in_step_four)
     resumed = run_training(tiny_config(*common, out=tmp_path / "b"), resume=True, score_fn=e_share)
 
     assert resumed["resumed_from"].endswith("step-0000002") and resumed["steps"] == 4
@@ -134,6 +136,18 @@ def test_resume_continues_exactly(tiny_config, tiny_model_dir, tmp_path):
     assert len(samples) == 4 * 4 and {"video_key", "reward", "completion", "e_share"} <= set(samples[0])
     assert samples[0]["video_key"].startswith("toy/video-")
     assert list((tmp_path / "a" / "tensorboard").glob("events.out.tfevents.*"))
+
+    # the logs of the resumed run: step 3 ran twice (before the stop, and after the resume), logged once
+    lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [1, 2, 3, 4]
+    samples = [json.loads(x)["step"] for x in (tmp_path / "b" / "samples.jsonl").read_text().splitlines()]
+    assert samples == [step for step in (1, 2, 3, 4) for _ in range(4)]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "b" / "tensorboard"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("reward/mean")] == [1, 2, 3, 4]
+    assert events.Scalars("reward/mean")[2].value == pytest.approx(resumed["history"][0]["reward/mean"])
 
 
 def test_micro_batches_and_checkpointing_leave_the_gradient_unchanged(tiny_config):

@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from rewards import get_profile, profile_names
+from train.eval_items import read_items
+from train.eval_report import METRICS_JSON, METRICS_MD, report_table, score_predictions, write_metrics
+from train.predict import BASELINES, PREDICTIONS, baseline_predictions, load_predictions, predict_model
 from vrft.errors import UserError
+from vrft.options import number
+from vrft.table import print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,23 +24,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "overlap and success rate at 0.5/0.7, the share of unparseable answers, and the trivial floors computed "
         "on the same data. Writes OUT/predictions.jsonl (resumable), OUT/metrics.json and OUT/metrics.md.",
     )
-    p.add_argument("--model", type=Path, help="a save_pretrained folder (vrft tiny-model, vrft train output)")
+    p.add_argument("--model", type=Path, help="a save_pretrained folder, such as vrft train's RUN/final or "
+                   "vrft tiny-model's (default: none; give this or --baseline)")
     p.add_argument("--data", type=Path, required=True,
                    help="evaluation shards (vrft mix output), or an ingestion folder for --baseline")
     p.add_argument("--out", type=Path, required=True, help="folder for predictions and metrics")
-    p.add_argument("--profile", default="default", help="answer reading and metric convention: default | videochat-r1 "
-                   "(videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
-    p.add_argument("--baseline", choices=("whole-video", "copy-first-box"),
-                   help="evaluate a trivial predictor instead of a model (no --model needed)")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--profile", default="default",
+                   help=f"answer reading and metric convention: {', '.join(profile_names())} (default: default; "
+                   "videochat-r1 also scores the tracking box the prompt gives, as the reference does)")
+    p.add_argument("--baseline", choices=BASELINES,
+                   help="evaluate a trivial predictor instead of a model (default: none; no --model needed)")
+    p.add_argument("--batch-size", type=number(int, min=1), default=4, metavar="N",
+                   help="prompts generated together (default 4; memory, not results)")
+    p.add_argument("--max-new-tokens", type=number(int, min=1), default=None, metavar="N",
+                   help="longest answer generated, in tokens (default: the length the model was trained with, "
+                   "which vrft train writes beside the model; else 1024)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewards import get_profile
-    from train import evaluate as ev
-
     if (args.model is None) == (args.baseline is None):
         raise UserError("give either --model DIR or --baseline NAME")
     try:
@@ -46,49 +54,43 @@ def run(args: argparse.Namespace) -> int:
     if args.model is not None and not (args.model / "config.json").is_file():
         raise UserError(f"{args.model} is not a model folder (no config.json); make one with `vrft tiny-model`")
     try:
-        items = ev.read_items(args.data)
+        items = read_items(args.data)
     except FileNotFoundError as err:
         raise UserError(str(err)) from None
-    args.out.mkdir(parents=True, exist_ok=True)
+    from pipelines.outputs import FolderRefused, check_apart, locked
+
+    try:
+        check_apart(str(args.out), {"--data": str(args.data), "--model": str(args.model) if args.model else None})
+        with locked(str(args.out), "eval"):
+            return _evaluate(args, items)
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
+
+
+def _evaluate(args: argparse.Namespace, items: list) -> int:
     if args.baseline:
-        completions = ev.baseline_predictions(items, args.baseline)
+        completions = baseline_predictions(items, args.baseline)
         if not completions:
             raise UserError(f"no task in {args.data} has a {args.baseline} floor")
         title = f"baseline {args.baseline} on {args.data}"
     else:
         if (args.data / "samples").is_dir():
             raise UserError(f"{args.data} is an ingestion folder: make evaluation shards with `vrft mix` first")
-        completions = _generate(args, len(items))
+        completions = _generate(args, len(items))  # a corrupted row stops it, named (train.data.ShardDataError)
         title = f"{args.model} on {args.data}"
-    report = ev.score_predictions(items, completions, args.profile)
-    ev.write_metrics(report, args.out, title)
-    _print(report, title)
-    print(f"wrote {args.out / 'metrics.json'} and {args.out / 'metrics.md'}")
+    report = score_predictions(items, completions, args.profile)
+    write_metrics(report, args.out, title)
+    print_table(f"{title} · profile {report.profile}", *report_table({"value": report}))
+    print(f"wrote {args.out / METRICS_JSON} and {args.out / METRICS_MD}")
     return 0
 
 
 def _generate(args: argparse.Namespace, total: int) -> dict[str, str]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from train import evaluate as ev
-
-    done = len(ev.load_predictions(args.out / "predictions.jsonl"))
+    done = len(load_predictions(args.out / PREDICTIONS))
     with Progress("generating", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
                   disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("eval", total=total, completed=done)
-        return ev.evaluate_model(args.model, args.data, args.out, args.batch_size, args.max_new_tokens,
-                                 progress=lambda n: bar.advance(task, n))
-
-
-def _print(report, title: str) -> None:
-    from vrft.table import print_table
-
-    rows = []
-    for task, entry in report.tasks.items():
-        for comp, values in entry["metrics"].items():
-            floor = entry["floor"].get(comp, {})
-            for metric, value in values.items():
-                f = floor.get(metric) if metric != "unparsed" else None
-                rows.append([task, entry["n"], comp, metric, f"{value:.3f}",
-                             "" if f is None else f"{f:.3f} ({entry['floor_name'].get(comp)})"])
-    print_table(f"{title} · profile {report.profile}", ["task", "n", "component", "metric", "value", "floor"], rows)
+        return predict_model(args.model, args.data, args.out, args.batch_size, args.max_new_tokens,
+                             progress=lambda n: bar.advance(task, n))

@@ -7,17 +7,24 @@ Unrecognised options are Beam pipeline options (--project, --region, --temp_loca
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import threading
 import time
 
+from pipelines import storage
+from pipelines.ingest import IngestConfig, progress
+from pipelines.normalize import RepairPolicy
+from pipelines.sources import adapter_names
+from pipelines.sources.base import SourceOptions
+from pipelines.video.policy import FramePolicy
+from pipelines.video.worker import machine_cores
+from vrft.commands.validate import print_result
 from vrft.errors import UserError
+from vrft.options import number
+from vrft.table import print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from pipelines.sources import adapter_names
-
     p = sub.add_parser(
         "ingest",
         help="raw dataset -> validated Parquet shards (Apache Beam)",
@@ -26,9 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("dataset", metavar="DATASET", choices=adapter_names(), help=f"one of: {', '.join(adapter_names())}")
     p.add_argument("--annotations", nargs="+", required=True, metavar="PATH", help="annotation files (or GOT-10k split folders)")
-    p.add_argument("--videos", metavar="DIR", help="folder the media paths are relative to")
-    p.add_argument("--durations", metavar="PATH", help="per-video durations (charades.json or the Charades_v1 csv)")
-    p.add_argument("--split", metavar="NAME", help="split name (default: from the file name)")
+    p.add_argument("--videos", metavar="DIR", help="folder the media paths are relative to (default: none, labels "
+                   "only; needed for frames except by got10k, whose split folders hold them)")
+    p.add_argument("--durations", metavar="PATH", help="per-video durations (charades.json or the Charades_v1 csv); "
+                   "charades-sta needs it when its videos are not given (--no-frames), or every record is "
+                   "rejected as duration_missing; the other datasets carry their durations (default: none)")
+    p.add_argument("--split", metavar="NAME", help="split name (default: from the annotation file's name)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-frames", action="store_true", help="labels only: do not decode videos")
     p.add_argument("--runner", default="FnApiRunner", help="Beam runner (default: FnApiRunner, in-process)")
@@ -36,34 +46,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --out")
     p.add_argument("--dry-run", action="store_true", help="build the options and the pipeline graph, print the plan, run nothing")
     p.add_argument("--no-validate", action="store_true", help="skip `vrft validate` on the output (run by default)")
-    g = p.add_argument_group("repair and frame policy")
-    g.add_argument("--clip-tolerance", type=float, default=2.0, metavar="S", help="clip spans past the ends by at most S seconds (default 2)")
-    g.add_argument("--fps", type=float, metavar="F", help="target frames per second (default 2)")
-    g.add_argument("--min-frames", type=int, metavar="N")
-    g.add_argument("--max-frames", type=int, metavar="N")
-    g.add_argument("--total-pixels", type=int, metavar="N", help="visual pixel budget per video (default 3584*28*28)")
-    g.add_argument("--video-timeout", type=float, default=120.0, metavar="S", help="seconds per video before its decoder is killed")
-    g.add_argument("--videos-per-part", type=int, default=64, metavar="N", help="videos per videos/ file (the resume unit)")
-    g.add_argument("--label-shards", type=int, default=1, metavar="N", help="files per label table")
+    p.add_argument("--only-present-videos", action="store_true",
+                   help="for a dataset whose videos are partly downloaded: records without their video are still "
+                   "rejected (video_missing) but not held against the validation's share of rejects")
+    p.add_argument("--allow-large", action="store_true",
+                   help=f"go past the input limits ({_limits()}) checked before any work")
+    g = p.add_argument_group("repair and frame policy (frames per video are set here, at ingestion)")
+    fp = FramePolicy()
+    g.add_argument("--clip-tolerance", type=number(float, min=0), default=2.0, metavar="S",
+                   help="clip spans past the ends by at most S seconds; further out is rejected (default 2)")
+    g.add_argument("--fps", type=number(float, above=0), metavar="F",
+                   help=f"target frames per second (default {fp.target_fps:g})")
+    g.add_argument("--min-frames", type=number(int, min=1), metavar="N",
+                   help=f"fewest frames per video (default {fp.min_frames})")
+    g.add_argument("--max-frames", type=number(int, min=1), metavar="N",
+                   help=f"most frames per video, the lever for shorter prompts (default {fp.max_frames})")
+    g.add_argument("--total-pixels", type=number(int, above=0), metavar="N",
+                   help=f"visual pixel budget per video (default 3584*28*28 = {fp.total_pixels})")
+    g.add_argument("--video-timeout", type=number(float, above=0), default=120.0, metavar="S",
+                   help="seconds per video before its decoder is killed and the video rejected (default 120)")
+    g.add_argument("--videos-per-part", type=number(int, min=1), default=64, metavar="N",
+                   help="videos per videos/ file, the unit --resume keeps (default 64)")
+    g.add_argument("--label-shards", type=number(int, min=1), default=1, metavar="N",
+                   help="files per label table, samples/ and rejects/ (default 1)")
+    w = p.add_argument_group("how much of the machine decoding uses (speed only: the output is the same)")
+    w.add_argument("--decode-workers", type=number(int, min=1), metavar="N",
+                   help=f"decoder processes, videos decoded at a time (default: the machine's cores, {machine_cores()} here)")
+    w.add_argument("--image-threads", type=number(int, min=1), metavar="N",
+                   help=f"images of a frame sequence read at a time (default: the machine's cores, {machine_cores()} here)")
     p.set_defaults(func=run, pass_through=True)
 
 
-NOISE = (
-    "apitools not found",                  # on import, without Beam's GCP extras
-    "requested in with_outputs() but not",  # tagged outputs without type hints (ours are documented)
-    "Unable to check soft delete policy",   # GCS bucket checks, without the GCP extras
-)
+def _limits() -> str:
+    from pipelines.budget import human
+    from pipelines.ingest.preflight import MAX_JSON_BYTES, MAX_RECORDS
 
-
-def _quiet_beam() -> None:
-    """Drop Beam's warnings that say nothing about this run."""
-    for name in ("", "apache_beam.options.pipeline_options"):  # filters do not apply to propagated records
-        logging.getLogger(name).addFilter(lambda record: not any(n in record.getMessage() for n in NOISE))
+    return f"{human(MAX_RECORDS, 'records')}, {human(MAX_JSON_BYTES, 'bytes')} of JSON parsed whole"
 
 
 def _progress(stop: threading.Event, interval: float) -> None:
-    from pipelines.ingest import progress
-
     t0 = time.perf_counter()
     tty = sys.stderr.isatty()
     while not stop.wait(interval):
@@ -76,27 +97,21 @@ def _progress(stop: threading.Event, interval: float) -> None:
 
 
 def _summary(result) -> None:
-    from vrft.table import print_table
-
     m, t = result.manifest, result.manifest["timings"]
     rows = [[k, v] for k, v in m["counts"].items()]
     rows += [[f"  repaired: {k}", v] for k, v in m["repaired_by_reason"].items()]
     rows += [[f"  rejected: {k}", v] for k, v in m["rejected_by_reason"].items()]
     rows.append(["videos written", m["videos"]["written"]])
     rows += [[f"  video failed: {k}", v] for k, v in m["videos"]["failed_by_reason"].items()]
-    rows += [["seconds", f"{t['total_s']:.1f}"], ["records/s", f"{t['records_per_s']:.1f}"],
-             ["videos/s", f"{t['videos_per_s']:.2f}"]]
+    rows += [["seconds", f"{t['total_s']:.1f}"], ["records/s", f"{t['records_per_s']:.1f}"]]
+    if m["videos"]["written"]:  # decoded videos only: a missing file or a refused path is no decode
+        rows.append(["videos written/s", f"{m['videos']['written'] / max(t['run_s'], 1e-9):.2f}"])
     print_table(f"vrft ingest -> {result.out}", ["what", "count"], rows)
     print(f"wrote {result.out}/samples, videos, rejects and manifest.json")
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_beam()
-    from pipelines.ingest import IngestConfig, run_ingest
-    from pipelines.ingest import progress
-    from pipelines.ingest.run import IngestError
-    from pipelines.normalize import RepairPolicy
-    from pipelines.sources.base import SourceOptions
+    from pipelines.ingest.run import IngestError, run_ingest  # Apache Beam: seconds to import, for ingest only
 
     frame_policy = {
         k: v
@@ -104,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
                      ("total_pixels", args.total_pixels))
         if v is not None
     }
+    try:
+        FramePolicy(**frame_policy)
+    except ValueError as err:  # e.g. --min-frames above --max-frames: refused now, not inside the pipeline
+        raise UserError(str(err)) from None
     cfg = IngestConfig(
         dataset=args.dataset,
         source=SourceOptions(tuple(args.annotations), args.videos, args.durations, args.split),
@@ -114,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
         video_timeout_s=args.video_timeout,
         videos_per_part=args.videos_per_part,
         label_shards=args.label_shards,
+        decode_workers=args.decode_workers,
+        image_threads=args.image_threads,
+        only_present_videos=args.only_present_videos,
+        allow_large=args.allow_large,
     )
     progress.reset()
     stop = threading.Event()
@@ -127,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except IngestError as err:
         raise UserError(str(err)) from None
+    except storage.EnvironmentFailure as err:
+        print(f"vrft ingest: error: {err} (the machine, not the data: no record was rejected for it and no "
+              "manifest.json was written; fix it, then finish the run with --resume)", file=sys.stderr)
+        return 1
     finally:
         stop.set()
         if ticker.is_alive():
@@ -146,12 +173,13 @@ def run(args: argparse.Namespace) -> int:
 
 def validate_output(out: str) -> int:
     """`vrft validate OUT` on what was just written: 1 when the dataset fails its checks."""
-    if "://" in out:
+    if storage.is_remote(out):
         print(f"note: {out} is remote; run `vrft validate` on a local copy to check it")
         return 0
-    from pipelines.validate import validate_dataset
-    from vrft.commands.validate import print_result
+    from pipelines.outputs import locked
+    from pipelines.validate import validate_dataset  # pandas and Great Expectations: loaded to validate only
 
-    result = validate_dataset(out)
+    with locked(out, "validate"):
+        result = validate_dataset(out)
     print_result(result)
     return 0 if result.success else 1

@@ -10,20 +10,23 @@ import argparse
 from typing import Any
 
 from vrft.errors import UserError
+from vrft.table import print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mix", help="weighted, filtered, deduplicated, leakage-checked training shards", description=__doc__)
-    p.add_argument("recipe", metavar="RECIPE.yaml")
+    p.add_argument("recipe", metavar="RECIPE.yaml", help="the mixing recipe (format: pipelines/mix/recipe.py; "
+                   "shipped ones: pipelines/mix/recipes/)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the training shards and manifest.json")
     p.add_argument("--root", metavar="DIR", help="folder the recipe's relative paths start at (default: the recipe's)")
     p.add_argument("--overwrite", action="store_true", help="replace a mixture already in --out")
+    p.add_argument("--allow-large", action="store_true",
+                   help="mix even when the estimate made before mixing is above its limits (rows, GB of shards, "
+                        "twice the shards' size free on the output filesystem; a refusal names them)")
     p.set_defaults(func=run)
 
 
 def print_manifest(m: dict[str, Any], out: str) -> None:
-    from vrft.table import print_table
-
     rows = []
     for s in m["sources"]:
         dropped = ", ".join(f"{k} {v}" for k, v in s["dropped"].items()) or "-"
@@ -37,17 +40,20 @@ def print_manifest(m: dict[str, Any], out: str) -> None:
         print(f"note: {frameless} rows have no frames (sources with frames: optional); the trainer needs frames")
     if m["leaked_videos_allowed"]:
         print(f"note: leakage allowed: {len(m['leaked_videos_allowed'])} evaluation videos are in the mixture")
-    print(f"wrote {m['rows']} rows in {len(m['shards'])} shards and manifest.json to {out}")
+    est = m.get("estimate") or {}
+    guess = f" (estimated {est['bytes'] / 1e6:,.1f} MB before mixing)" if est else ""
+    print(f"wrote {m['rows']} rows in {len(m['shards'])} shards, {m['bytes'] / 1e6:,.1f} MB{guess}, and manifest.json to {out}")
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.ingested import NotIngested
+    from pipelines.ingested import NotIngested  # polars and pyarrow's readers: half a second, for mix only
     from pipelines.mix import RecipeError, load_recipe, run_mix
     from pipelines.mix.join import MixDataError
+    from pipelines.outputs import FolderRefused
 
     try:
-        result = run_mix(load_recipe(args.recipe, args.root), args.out, args.overwrite)
-    except (RecipeError, NotIngested, MixDataError) as err:
+        result = run_mix(load_recipe(args.recipe, args.root), args.out, args.overwrite, args.allow_large)
+    except (RecipeError, NotIngested, MixDataError, FolderRefused) as err:
         raise UserError(str(err)) from None
     print_manifest(result.manifest, result.out)
     return 0

@@ -23,14 +23,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # pyarrow.dataset and matplotlib take about a second to import: only when a sample is drawn
+    import pyarrow as pa
+
+    from pipelines.ingested import Ingested, NotIngested
     from pipelines.sample_sheet import SampleNotFound, load_sample, render_sample
+    from schemas import FrameError
 
     if not args.dir.exists():
         raise UserError(f"no such folder: {args.dir}")
     try:
+        if (args.dir / "samples").is_dir():
+            Ingested.open(str(args.dir), finished=False)  # files that all open, or a message naming the one that does not
         sample, frames = load_sample(args.dir, args.sample_id)
-    except SampleNotFound as err:
+    except (SampleNotFound, NotIngested) as err:
         raise UserError(str(err)) from None
+    except FrameError as err:
+        raise UserError(f"sample {args.sample_id} in {args.dir}: {err}") from None
+    except (pa.ArrowException, OSError) as err:
+        raise UserError(f"{args.dir}: a Parquet file cannot be read ({str(err).splitlines()[0]})") from None
     out = render_sample(sample, frames, args.out or Path(f"{args.sample_id}.png"))
     print(f"wrote {out} ({len(frames['frames'])} frames)")
     return 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from train.tiny_model import save_tiny_model
 from vrft.errors import UserError
+from vrft.options import number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,21 +19,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "trying configs on a CPU; it learns nothing useful.",
     )
     p.add_argument("out", help="folder to write (created; existing model files are replaced)")
-    p.add_argument("--seed", type=int, default=0, help="weights seed (default 0); same seed, same model")
-    p.add_argument("--vocab-size", type=int, default=512, help="BPE vocabulary size (default 512)")
+    p.add_argument("--seed", type=number(int, min=0), default=0, help="weights seed (default 0); same seed, same model")
+    p.add_argument("--vocab-size", type=number(int, min=300), default=512,
+                   help="BPE vocabulary size, at least 300: 256 bytes, the special tokens and merges (default 512)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder")
-    if args.vocab_size < 300:
-        raise UserError("--vocab-size must be >= 300 (256 bytes + special tokens + merges)")
-    from train.tiny_model import save_tiny_model
-    from transformers import AutoConfig
+    from transformers import AutoConfig  # seconds to import: only when a model is made
 
     save_tiny_model(out, seed=args.seed, vocab_size=args.vocab_size)
     cfg = AutoConfig.from_pretrained(out)

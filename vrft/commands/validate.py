@@ -11,7 +11,11 @@ import os
 import sys
 from typing import Any
 
+from pipelines.validate.thresholds import Thresholds
 from vrft.errors import UserError
+from vrft.table import print_table
+
+DATASET_TABLE = "dataset"  # the whole-dataset checks: one value each, no rows to name
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", metavar="DIR", help="an ingestion output folder (samples/, videos/, manifest.json)")
     p.add_argument("--report", metavar="DIR", help="where the report goes (default: DIR/report)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a distribution threshold, e.g. --set max_repaired_share=0.4 (repeatable)")
+                   help="override a whole-dataset threshold (repeatable), e.g. --set max_repaired_share=0.4; "
+                   f"names (defaults): {Thresholds.names()}")
     p.set_defaults(func=run)
 
 
@@ -34,19 +39,21 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 
 def print_result(result: Any) -> None:
-    from vrft.table import print_table
-
     by_table: dict[str, list[int]] = {}
     for c in result.checks:
         counts = by_table.setdefault(c["table"], [0, 0])
         counts[0 if c["success"] else 1] += 1
     print_table(f"vrft validate {result.root}", ["check table", "passed", "failed"],
                 [(name, p, f) for name, (p, f) in by_table.items()])
-    if result.failures:
+    rowwise = [c for c in result.failures if c["table"] != DATASET_TABLE]
+    if rowwise:
         rows = [(c["table"], c["column"], c["about"], f"{c['failing']:,}/{c['rows']:,}",
                  ", ".join(str(x) for x in c["examples"][:5]) + (" ..." if c["failing"] > 5 else ""))
-                for c in result.failures]
+                for c in rowwise]
         print_table("FAILED checks (rows named by their key)", ["table", "column", "expectation", "failing", "rows"], rows)
+    for c in result.failures:
+        if c["table"] == DATASET_TABLE:  # the value, the threshold and the option are in its text
+            print(f"FAILED {c['column']}: {c['about']}")
     for note in result.notes:
         print(f"note: {note}")
     verdict = "PASSED" if result.success else f"FAILED ({len(result.failures)} checks)"
@@ -54,16 +61,24 @@ def print_result(result: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # pandas, pyarrow's readers and Great Expectations load in seconds: only when validating
     from pipelines.ingested import NotIngested
-    from pipelines.validate import Thresholds, validate_dataset
+    from pipelines.validate import validate_dataset
 
     try:
         thresholds = Thresholds.with_overrides(parse_overrides(args.set))
     except ValueError as err:
         raise UserError(f"--set: {err}") from None
-    try:
-        result = validate_dataset(args.dir, args.report or os.path.join(args.dir, "report"), thresholds)
-    except NotIngested as err:
+    from pipelines import storage
+    from pipelines.outputs import FolderRefused, locked
+
+    if not os.path.isdir(args.dir):
+        raise UserError(f"{args.dir} is not a folder")
+    report = args.report or os.path.join(args.dir, "report")
+    try:  # the folder the report is written into is locked while it is (the ingestion folder, by default)
+        with locked(args.dir if storage.inside(args.dir, report) else report, "validate"):
+            result = validate_dataset(args.dir, report, thresholds)
+    except (NotIngested, FolderRefused) as err:
         raise UserError(str(err)) from None
     print_result(result)
     sys.stdout.flush()

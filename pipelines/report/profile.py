@@ -38,7 +38,9 @@ class Reservoir:
 
 
 @dataclass
-class Profile:
+class DatasetProfile:
+    """What validation learned of a dataset as it went: exact counts, and uniform samples of rows."""
+
     counts: dict[str, Counter] = field(default_factory=dict)     # e.g. "task" -> Counter
     groups: dict[str, Reservoir] = field(default_factory=dict)   # e.g. "intervals" -> sample of rows
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))

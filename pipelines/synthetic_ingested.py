@@ -1,28 +1,29 @@
-"""Synthetic ingestion folders with realistic labels and small real JPEG frames (tests, benchmarks, demos).
+"""Synthetic ingestion folders (what `vrft ingest` writes), with realistic labels and small real JPEG frames.
 
 The folder has exactly the layout and schemas `vrft ingest` writes (samples/, videos/, rejects/,
-manifest.json), so validation and mixing can be exercised at any size without video files. Every
-video's frames are distinct (the video's number is drawn into them), so a wrong join is visible.
+manifest.json), so validation and mixing can be exercised at any size without video files (tests,
+benchmarks). Every video's frames are distinct (the video's number is drawn into them), so a wrong
+join is visible. (The other two layers: `pipelines.synthetic_raw` makes a raw video dataset, the input
+of `vrft ingest`; `train.synthetic_training_shards` writes training shards, what `vrft mix` writes.)
 """
 
 from __future__ import annotations
 
 import io
-import json
 from typing import Any, Sequence
 
 import numpy as np
+from PIL import Image
 
 import schemas
-from pipelines.ingest.parquet_io import write_rows
+from pipelines import layout, storage
+from pipelines.parquet import write_rows
 
 TASKS = ("temporal_grounding", "grounded_qa", "video_qa", "tracking")
 WORDS = "person opens closes door drawer takes cup phone laptop sits chair walks table puts book bag".split()
 
 
 def jpeg(width: int, height: int, video: int, frame: int) -> bytes:
-    from PIL import Image
-
     y, x = np.mgrid[0:height, 0:width]
     img = np.stack([(x * 4 + video * 37) % 256, (y * 4 + frame * 29) % 256, np.full_like(x, (video * 11) % 256)], -1)
     buf = io.BytesIO()
@@ -33,7 +34,7 @@ def jpeg(width: int, height: int, video: int, frame: int) -> bytes:
 def plan(frame_pixels: int) -> dict[str, Any]:
     """A frame policy whose budgets these small frames satisfy."""
     return {"target_fps": 2.0, "min_frames": 2, "max_frames": 768, "min_pixels": 28 * 28,
-            "max_pixels": frame_pixels * 4, "total_pixels": frame_pixels * 256}
+            "max_pixels": frame_pixels * 4, "total_pixels": frame_pixels * 256, "factor": 28, "jpeg_quality": 90}
 
 
 def make_videos(n: int, n_frames: int = 4, size: tuple[int, int] = (56, 56), seed: int = 0, prefix: str = "vid") -> list[dict[str, Any]]:
@@ -46,8 +47,8 @@ def make_videos(n: int, n_frames: int = 4, size: tuple[int, int] = (56, 56), see
         out.append({
             "video_key": f"{prefix}{i:06d}", "uri": f"synthetic://{prefix}{i:06d}.mp4", "duration": duration,
             "fps": 25.0, "width": w * 4, "height": h * 4, "frame_count": int(duration * 25), "codec": "h264",
-            "plan": plan(w * h), "frame_width": w, "frame_height": h, "sampled_fps": (n_frames - 1) / (ts[-1] - ts[0]),
-            "timestamps": ts, "frames": [jpeg(w, h, i, k) for k in range(n_frames)],
+            "plan": plan(w * h),
+            **schemas.frame_columns([jpeg(w, h, i, k) for k in range(n_frames)], ts, (n_frames - 1) / (ts[-1] - ts[0]), w, h),
         })
     return out
 
@@ -101,12 +102,14 @@ def write_ingested(
 ) -> str:
     """An ingestion folder holding exactly these rows, with a manifest counted from them."""
     per = -(-len(samples) // sample_files) if samples else 1
-    for k in range(sample_files):
+    for k in range(sample_files if samples else 0):
         part = samples[k * per:(k + 1) * per]
-        write_rows(f"{out}/samples/part-{k:05d}-of-{sample_files:05d}.parquet", part, schemas.samples_schema())
-    write_rows(f"{out}/videos/part-00000-of-00001.parquet", videos or [], schemas.videos_schema(), media_columns=("frames",))
-    full = [{f.name: r.get(f.name) for f in schemas.rejects_schema()} for r in rejects]
-    write_rows(f"{out}/rejects/part-00000-of-00001.parquet", full, schemas.rejects_schema())
+        write_rows(layout.part_path(out, "samples", k, sample_files), part, schemas.samples_schema())
+    if videos:  # a table with no rows is not written (HF datasets cannot load one)
+        write_rows(layout.part_path(out, "videos", 0, 1), videos, schemas.videos_schema(), media_columns=("frames",))
+    if rejects:
+        full = [{f.name: r.get(f.name) for f in schemas.rejects_schema()} for r in rejects]
+        write_rows(layout.part_path(out, "rejects", 0, 1), full, schemas.rejects_schema())
     repaired: dict[str, int] = {}
     for s in samples:
         for r in s.get("repairs") or []:
@@ -121,8 +124,7 @@ def write_ingested(
         "repaired_by_reason": repaired, "rejected_by_reason": rejected,
         "options": {"dataset": "synthetic", "frames": frames}, "versions": {}, "timings": {},
     }
-    with open(f"{out}/manifest.json", "w") as f:
-        json.dump(manifest, f, indent=1)
+    storage.write_json(layout.manifest_path(out), manifest, indent=1)
     return out
 
 

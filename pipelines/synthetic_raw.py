@@ -1,4 +1,5 @@
-"""A small raw video dataset whose truth is exact, for the demo and for end-to-end tests.
+"""A small raw video dataset (videos + annotations: the input of `vrft ingest`) whose truth is exact,
+for the demo and for end-to-end tests.
 
 Each video is rendered frame by frame (numpy) and encoded with ffmpeg: a coloured square moves in a
 straight line over a textured background, and for a known interval the background changes colour.

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import schemas
-from pipelines.synthetic import COLOURS, make_dataset
+from pipelines.synthetic_raw import COLOURS, make_dataset
 
 
 def _decode(path, width, height):

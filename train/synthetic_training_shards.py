@@ -1,4 +1,4 @@
-"""Toy training shards: tiny synthetic videos with real-looking rows, for tests, the demo and benches.
+"""Synthetic training shards (what `vrft mix` writes): tiny videos with real-looking rows, for tests and benches.
 
 Each video is a few JPEG frames (on the 28-pixel grid) of a bright square moving over a coloured
 background; each row is a temporal-grounding sample built with `schemas.training_row`, so the shard is
@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
+
+import schemas
+from pipelines import storage
+from pipelines.parquet import write_rows
 
 QUERIES = (
     "the person opens the door", "a man sits on the sofa", "she picks up the book",
@@ -21,8 +26,6 @@ QUERIES = (
 
 def toy_frames(seed: int, count: int = 4, height: int = 56, width: int = 84) -> list[bytes]:
     """`count` JPEG frames: a white square moving left to right over a background coloured by `seed`."""
-    from PIL import Image
-
     rng = np.random.default_rng(seed)
     background = rng.integers(0, 200, size=3)
     out = []
@@ -39,8 +42,6 @@ def toy_frames(seed: int, count: int = 4, height: int = 56, width: int = 84) -> 
 
 def toy_row(index: int, frames: int = 4, fps: float = 2.0, think: bool = True, **frame_kw: Any) -> dict[str, Any]:
     """One training row (temporal grounding) for sample `index`."""
-    import schemas
-
     duration = frames / fps
     start = round((index % 3) * duration / 4, 2)
     sample = {
@@ -48,30 +49,27 @@ def toy_row(index: int, frames: int = 4, fps: float = 2.0, think: bool = True, *
         "video_key": f"toy/video-{index % 7}", "query": QUERIES[index % len(QUERIES)], "duration": duration,
         "span": {"start": start, "end": round(start + duration / 4, 2)},
     }
-    timestamps = [i / fps for i in range(frames)]
-    return schemas.training_row(sample, toy_frames(index, frames, **frame_kw), timestamps, fps, think=think, index=index)
+    jpegs = toy_frames(index, frames, **frame_kw)
+    height, width = frame_kw.get("height", 56), frame_kw.get("width", 84)
+    video = schemas.frame_columns(jpegs, [i / fps for i in range(frames)], fps, width, height)
+    return schemas.training_row(sample, schemas.video_entry(video), think=think, index=index)
 
 
 def write_shard(path: str | Path, rows: list[dict[str, Any]], row_group_size: int = 4) -> Path:
-    """Write rows with the training schema (atomically: temp file + rename)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    import schemas
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(rows, schema=schemas.training_schema())
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, row_group_size=row_group_size)
-    tmp.replace(path)
-    return path
+    """Write rows with the training schema, `row_group_size` rows per row group, atomically."""
+    write_rows(str(path), rows, schemas.training_schema(), media_columns=("videos",), media_statistics=False,
+               max_group_rows=row_group_size)
+    return Path(path)
 
 
 def write_toy_shards(folder: str | Path, rows: int = 16, files: int = 2, **row_kw: Any) -> list[Path]:
-    """`rows` toy rows split over `files` Parquet shards in `folder`."""
+    """`rows` toy rows split over `files` Parquet shards in `folder`, with a manifest.json naming them as
+    `vrft mix` writes one (the trainer refuses a folder of shards without it)."""
     per = -(-rows // files)
-    return [
+    paths = [
         write_shard(Path(folder) / f"part-{k:05d}.parquet", [toy_row(i, **row_kw) for i in range(k * per, min(rows, (k + 1) * per))])
         for k in range(files)
     ]
+    shards = [{"file": p.name, "rows": min(rows, (k + 1) * per) - k * per} for k, p in enumerate(paths)]
+    storage.write_json(str(Path(folder) / "manifest.json"), {"recipe": "toy", "rows": rows, "shards": shards}, indent=1)
+    return paths
