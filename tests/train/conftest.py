@@ -39,7 +39,7 @@ def e_share(task, completions, truths, profile="default", weights=None):
 TEST_RUN = (
     "data.prompts_per_step=2", "data.prefetch=4", "data.epochs=1", "data.max_frames=0", "data.max_prompt_tokens=0",
     "rollout.group_size=4", "rollout.temperature=1.0", "rollout.max_new_tokens=8", "loss.beta=0.04",
-    "optim.micro_batch_size=4", "run.steps=4", "run.save_every=2", "run.sample_every=2",
+    "optim.lr=1e-3", "optim.micro_batch_size=4", "run.steps=4", "run.save_every=2", "run.sample_every=2",
 )
 
 
