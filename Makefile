@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make test` and `make demo`. Each bootstraps what it needs first.
 PY := .venv/bin/python
 
-.PHONY: setup clients test demo bench clean
+.PHONY: setup clients test demo bench mutate clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -21,6 +21,11 @@ bench: setup
 	$(PY) bench/ingest_labels.py
 	$(PY) bench/mix.py
 	$(PY) bench/train_step.py
+
+# Mutation testing of the core (long; not part of `make test`): `make mutate MODULES="rewards schemas"` runs
+# only those groups (scripts/mutate.py lists them); the result goes to docs/mutation.md.
+mutate: setup
+	$(PY) scripts/mutate.py $(MODULES)
 
 clean:
 	rm -rf .venv .clients .pytest_cache build *.egg-info

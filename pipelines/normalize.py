@@ -1,7 +1,7 @@
 """Draft -> normalized `samples` row: whitespace, repairs by policy, a content-derived id, then the task's checks.
 
-Everything here is generic: what counts as an interval (to clip) or a text (to tidy) is read from the
-Arrow types of the `samples` columns that the label types declare, so a new task needs no change here.
+Everything here is generic: what counts as an interval (to clip, `schemas.repairs`) or a text (to tidy)
+is read from the Arrow types of the columns that the label types declare, so a new task needs no change here.
 A row that still breaks its task's contract after the repairs raises `Rejected` with the violation
 codes as the reason ("+"-joined when several), so `rejected_by_reason` sums to `rejected`.
 """
@@ -10,48 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 import pyarrow as pa
 
 import schemas
-from schemas.labels.span import SPAN_TYPE
+from schemas.repairs import RepairPolicy, repair_labels
 from schemas.violation import is_number
 
 from pipelines.sources.base import Draft, RawRecord, Rejected
 
-SPAN_END_CLIPPED = "span_end_clipped"
-SPAN_START_CLIPPED = "span_start_clipped"
 IDENTITY_COLUMNS = ("sample_id", "task", "dataset", "split", "video_key", "source_file", "source_key")
 NOT_CONTENT = ("sample_id", "dataset", "split", "duration", "source_file", "source_key", "repairs")
 
 
-@dataclass(frozen=True)
-class RepairPolicy:
-    """What is repaired rather than rejected (DESIGN: every repair is recorded on the row and counted)."""
-
-    # A span end past the video's duration, or a start below 0, by at most this much is clipped.
-    clip_tolerance_s: float = 2.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 @lru_cache(maxsize=1)
-def _columns() -> tuple[dict[str, Callable[[Any], Any]], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(converter by column, single-interval columns, interval-list columns, text columns) of `samples`."""
+def _columns() -> tuple[dict[str, Callable[[Any], Any]], tuple[str, ...]]:
+    """(converter by column, text columns) of `samples`."""
     schema = schemas.samples_schema()
     types = {f.name: f.type for f in schema}
     converters = {name: converter(typ, name) for name, typ in types.items()}
-    single = tuple(n for n, t in types.items() if t == SPAN_TYPE)
-    many = tuple(n for n, t in types.items() if t == pa.list_(SPAN_TYPE))
     texts = tuple(
         n for n, t in types.items()
         if (t == pa.string() and n not in IDENTITY_COLUMNS) or t == pa.list_(pa.string()) and n != "repairs"
     )
-    return converters, single, many, texts
+    return converters, texts
 
 
 @lru_cache(maxsize=1)
@@ -107,21 +91,6 @@ def id_of(rec: RawRecord, draft: Draft | None = None) -> str:
     return given.strip() if isinstance(given, str) and given.strip() else content_id(rec.dataset, draft)
 
 
-def clip_interval(iv: Any, duration: Any, tolerance: float) -> tuple[Any, list[str]]:
-    """Clip an end past the duration / a start below 0 when within the tolerance; else leave it."""
-    if not isinstance(iv, Mapping) or not (is_number(iv.get("start")) and is_number(iv.get("end"))):
-        return iv, []
-    start, end = float(iv["start"]), float(iv["end"])
-    repairs = []
-    # Only a span that overlaps the video is worth saving: one that starts after the end (or ends
-    # before 0) is rejected for that, not clipped into an inverted span.
-    if -tolerance <= start < 0 < end:
-        start, repairs = 0.0, repairs + [SPAN_START_CLIPPED]
-    if is_number(duration) and duration > 0 and start < duration < end <= duration + tolerance:
-        end, repairs = float(duration), repairs + [SPAN_END_CLIPPED]
-    return {"start": start, "end": end}, repairs
-
-
 def converter(typ: pa.DataType, column: str) -> Callable[[Any], Any]:
     """A function giving a value in the column's Arrow type (struct fields exactly as declared), or a reject."""
 
@@ -160,7 +129,7 @@ def normalize(
 ) -> dict[str, Any]:
     """The `samples` row of a draft, or `Rejected`. With frames, the probed duration is the one used.
     `given_id`: the sample id when the caller already has it (`id_of(rec, draft)`, a hash of the record)."""
-    converters, single, many, texts = _columns()
+    converters, texts = _columns()
     row: dict[str, Any] = {name: draft.get(name) for name in converters}
     row["dataset"] = draft.get("dataset") or rec.dataset
     row["split"] = draft.get("split") or rec.split
@@ -173,16 +142,8 @@ def normalize(
         row[col] = [tidy(v) for v in value] if isinstance(value, (list, tuple)) else tidy(value)
     row["duration"] = _number_or_none(probed_duration if probed_duration is not None else row["duration"])
 
-    repairs: list[str] = list(draft.get("repairs") or [])  # what the adapter had to assume
-    for col in single:
-        row[col], done = clip_interval(row[col], row["duration"], policy.clip_tolerance_s)
-        repairs += done
-    for col in many:
-        if isinstance(row[col], (list, tuple)):
-            clipped = [clip_interval(iv, row["duration"], policy.clip_tolerance_s) for iv in row[col]]
-            row[col] = [iv for iv, _ in clipped]
-            repairs += [r for _, done in clipped for r in done]
-    row["repairs"] = list(dict.fromkeys(repairs))
+    row, clipped = repair_labels(row, policy)
+    row["repairs"] = list(dict.fromkeys(list(draft.get("repairs") or []) + clipped))  # the adapter's assumptions first
 
     violations = schemas.check_record(row)
     if violations:

@@ -172,4 +172,4 @@ def open_parquet(path: str, **options: Any) -> pq.ParquetFile:
     except (pa.ArrowInvalid, OSError) as err:
         if isinstance(err, OSError) and err.errno is not None:
             raise  # the system's failure (a missing file, a full disk), not the file's content
-        raise UserError(f"{path}: not a readable Parquet file ({err})") from None
+        raise UserError(f"{path} is not a readable Parquet file ({err})") from None

@@ -38,9 +38,12 @@ def read_contract(text: str, tags: tuple[str, ...], think: bool) -> Reading:
         candidates = [c for c in candidates if text.find(c[3], c[0] + 1) < 0 and text.find("</" + c[3][1:], c[1]) < 0]
     candidates.sort()
     bad = set()
-    for (_, end, a, _), (start, _, b, _) in zip(candidates, candidates[1:]):
-        if start < end:  # overlapping blocks, e.g. an answer inside the thinking
-            bad.update((a, b))
+    reach, holder = -1, ""  # the furthest end of the blocks so far, and whose it is
+    for start, end, tag, _ in candidates:
+        if start < reach:  # inside or across an earlier block, e.g. an answer inside the thinking
+            bad.update((holder, tag))
+        if end > reach:
+            reach, holder = end, tag
     contents = {
         tag: text[s + len(op) : e - len(op) - 1] for s, e, tag, op in candidates if tag not in bad and tag != THINK
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 Interval = tuple[float, float]
 XYXY = Sequence[float]
@@ -36,9 +36,12 @@ def merged_iou(a: Iterable[Interval], b: Iterable[Interval]) -> float:
     return min(1.0, inter / union) if union > 0 else 0.0
 
 
-def merged_overlap(a: Iterable[Interval], b: Iterable[Interval]) -> tuple[float, float]:
-    """(intersection, union) lengths of two interval sets after merging each."""
-    ma, mb = merge_intervals(a), merge_intervals(b)
+def merged_overlap(
+    a: Iterable[Interval], b: Iterable[Interval],
+    merge: Callable[[Iterable[Interval]], Sequence[Interval]] = merge_intervals,
+) -> tuple[float, float]:
+    """(intersection, union) lengths of two interval sets after merging each with `merge`."""
+    ma, mb = merge(a), merge(b)
     inter, i, j = 0, 0, 0
     while i < len(ma) and j < len(mb):
         lo, hi = max(ma[i][0], mb[j][0]), min(ma[i][1], mb[j][1])

@@ -9,10 +9,21 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 from pipelines import storage
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# Property and differential tests draw the same examples on every run in CI (profile "ci": derandomized,
+# no example database) and new random ones on a developer's machine ("dev"). Mutation runs ("mutation")
+# draw the ci examples and do not shrink a failure: that a test fails is all they need to know.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("mutation", derandomize=True, database=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("VRFT_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 def real_data_dir() -> Path:
@@ -48,6 +59,7 @@ REAL_INGESTS = {
     "charades_sta_test": ("charades-sta", ["charades_sta/charades_sta_test.txt"], {"durations": "charades_sta/charades.json"}),
     "charades_sta_train": ("charades-sta", ["charades_sta/charades_sta_train.txt"], {"durations": "charades_sta/charades.json"}),
     "nextgqa_val": ("nextgqa", ["nextgqa/val.csv"], {}),
+    "nextgqa_test": ("nextgqa", ["nextgqa/test.csv"], {}),
     "got_val": ("videochat-r1", ["videochat_r1/got_val.json"], {}),
 }
 

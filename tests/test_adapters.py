@@ -34,8 +34,31 @@ def test_trl_reward_mixed_tasks_keep_order():
     assert fmt(["p1", "p2"], completions, **columns) == [1.0, 0.0]
     assert acc(["p1", "p2"], completions, **columns) == [1.0, None]  # grounding has no accuracy: not applicable
     assert fmt.__name__ == "vrft_format"
-    with pytest.raises(KeyError, match="reward_model"):
+    with pytest.raises(KeyError, match="^\"the dataset needs a 'reward_model' or 'ground_truth' column for vrft rewards\"$"):
         trl_reward()(["p"], ["c"], other=[1])
+
+
+def test_trl_reads_a_plain_ground_truth_column_and_conversational_completions():
+    truth = ground_truth(ROW)
+    completions = [
+        [{"role": "assistant", "content": "<think>a</think><answer>3.4 to 10.5</answer>"}],  # the last message counts
+        [{"role": "assistant", "content": "<answer>1 to 2</answer>"},
+         {"role": "assistant", "content": "<think>a</think><answer>3.4 to 10.5</answer>"}],
+        [{"role": "assistant"}],  # no content: an empty answer
+        [], None,                 # nothing to read
+    ]
+    for column in ([json.dumps(truth)] * 5, [truth] * 5):  # JSON strings or mappings
+        assert trl_reward()(["p"] * 5, completions, ground_truth=column) == [pytest.approx(2.0), pytest.approx(2.0), 0, 0, 0]
+    assert trl_reward("videochat-r1").__name__ == "vrft_videochat_r1"
+    assert trl_reward().__name__ == "vrft_default"
+
+
+def test_verl_reference_entry_keeps_the_data_source_and_profile():
+    gt = json.dumps(ground_truth(QA))
+    out = compute_score_videochat_r1("vrft/nextqa/video_qa", "<think>t</think><answer>Dance.</answer>", gt, {"index": 3})
+    assert out == {"score": 2.0, "format": 1.0, "accuracy": 1.0, "iou": None}  # the reference reads "Dance." as D
+    assert compute_score("vrft/nextqa/video_qa", "<think>t</think><answer>Dance.</answer>", gt) == {
+        "score": 0.0, "format": 0.0, "accuracy": 0.0, "iou": None}  # the default profile does not
 
 
 def test_score_mixed_scores_each_task_once_and_keeps_order():

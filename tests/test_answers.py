@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewards import component_for, floor_answer, oracle_answer, profile_names, score_one
+from rewards import component_for, floor_answer, oracle_answer, profile_names, score_one, write_answer
 from schemas import get_task
 
 TRUTHS = {
@@ -37,6 +37,18 @@ def test_floor_answers():
     assert floor_answer("video_qa", TRUTHS["video_qa"], "whole-video") is None
     qa = floor_answer("grounded_qa", TRUTHS["grounded_qa"], "whole-video")
     assert qa == "<think>baseline</think><answer></answer><glue>[(0.00, 90.00)]</glue>"
+    no_think = {**TRUTHS["temporal_grounding"], "think": False}
+    assert floor_answer("temporal_grounding", no_think, "whole-video") == "<answer>0.00 to 30.74</answer>"
+    assert floor_answer("temporal_grounding", no_think, "copy-first-box") is None  # not this task's floor
+    track = floor_answer("tracking", {**TRUTHS["tracking"], "think": False}, "copy-first-box")
+    assert track == "<answer>[" + ", ".join(["[0.100, 0.200, 0.400, 0.600]"] * 8) + "]</answer>"
+
+
+def test_oracle_and_written_answers():
+    assert oracle_answer("video_qa", TRUTHS["video_qa"]) == "<think>...</think><answer>D</answer>"  # think by default
+    assert oracle_answer("video_qa", {**TRUTHS["video_qa"], "think": False}) == "<answer>D</answer>"
+    assert write_answer("grounded_qa", {"answer": 1}, think=True) == "<think>...</think><answer>B</answer><glue></glue>"
+    assert write_answer("temporal_grounding", {"answer": (1, 2.5)}, think=False) == "<answer>1.00 to 2.50</answer>"
 
 
 box = st.tuples(st.integers(0, 999), st.integers(0, 999), st.integers(1, 1000), st.integers(1, 1000)).map(

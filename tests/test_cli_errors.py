@@ -103,8 +103,9 @@ def test_corrupt_parquet_is_named(tmp_path, capsys):
     (tmp_path / "samples").mkdir()
     bad = tmp_path / "samples" / "part-00000-of-00001.parquet"
     bad.write_bytes(b"PAR1" + os.urandom(200))
+    (tmp_path / "manifest.json").write_text("{}")  # a finished run (an unfinished one is refused first)
     assert main(["validate", str(tmp_path)]) == 2
-    assert f"{bad}: not a readable Parquet file" in _one_line_error(capsys)
+    assert f"{bad} is not a readable Parquet file" in _one_line_error(capsys)
 
 
 def test_corrupt_pages_are_bad_input_not_a_machine_failure(tmp_path, monkeypatch, capsys):

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.normalize import RepairPolicy, content_id, normalize
+import hashlib
+
+from pipelines import normalize as normalize_module
+from pipelines.normalize import RepairPolicy, content_id, id_of, normalize, record_id
 from pipelines.sources.base import RawRecord, Rejected
 
 POLICY = RepairPolicy()
+
+
+@pytest.fixture(autouse=True)
+def fresh_column_converters():
+    """The column converters are built once per process (cached); each test builds them anew, so it runs
+    the code as it is now (a mutation run changes it between tests of one process)."""
+    normalize_module._columns.cache_clear()
+    normalize_module._content_columns.cache_clear()
 
 
 def rec(key: str = "line 1", line: str = "V 1 5##a person sits.") -> RawRecord:
@@ -104,3 +115,103 @@ def test_wrong_types_are_rejected_with_a_reason():
     assert reason(grounding(1.0, 5.0, split=5)) == "column_type_invalid"
     assert reason({**grounding(1.0, 5.0), "span": {"start": "1", "end": 5}}) == "span_not_numeric"
     assert reason({**grounding(1.0, 5.0), "task": "counting"}) == "task_unknown"
+
+
+@pytest.mark.parametrize("tolerance", [2.0, 0.5])
+def test_the_tolerance_is_inclusive_at_both_ends(tolerance):
+    """A span off by exactly the tolerance is clipped; a hair more is rejected (exact binary values)."""
+    policy = RepairPolicy(clip_tolerance_s=tolerance)
+    row = normalize(grounding(20.0, 30.0 + tolerance), rec(), policy)
+    assert row["span"] == {"start": 20.0, "end": 30.0} and row["repairs"] == ["span_end_clipped"]
+    row = normalize(grounding(-tolerance, 4.0), rec(), policy)
+    assert row["span"] == {"start": 0.0, "end": 4.0} and row["repairs"] == ["span_start_clipped"]
+    assert reason(grounding(20.0, 30.0 + tolerance + 1 / 64), policy) == "span_past_end"
+    assert reason(grounding(-tolerance - 1 / 64, 4.0), policy) == "span_negative_start"
+
+
+def test_spans_that_touch_the_video_only_at_an_edge_are_not_clipped():
+    # ends at 0 exactly: nothing of it after 0, so the start is not moved (the checks reject it)
+    assert reason(grounding(-1.0, 0.0)) == "span_negative_start"
+    # starts at the video's end exactly: rejected as starting after the video, not clipped to [30, 30]
+    assert reason(grounding(30.0, 31.0)) == "span_starts_after_video"
+    # a span that already ends on the last instant is kept as it is, with no repair recorded
+    row = normalize(grounding(20.0, 30.0), rec(), POLICY)
+    assert row["span"] == {"start": 20.0, "end": 30.0} and row["repairs"] == []
+
+
+def test_a_span_is_not_clipped_against_a_missing_or_zero_duration():
+    assert reason(grounding(20.0, 31.0, duration=0)) == "duration_invalid"
+    assert reason(grounding(20.0, 31.0, duration="n/a")) == "duration_invalid"
+
+
+def test_a_repair_the_adapter_made_is_kept_beside_the_policy_s_once_each():
+    draft = grounding(20.0, 31.0, repairs=["box_times_assumed", "box_times_assumed"])
+    assert normalize(draft, rec(), POLICY)["repairs"] == ["box_times_assumed", "span_end_clipped"]
+
+
+def tracking(boxes):
+    return {"task": "tracking", "video_key": "V", "query": "cup", "duration": 4.0,
+            "boxes": [{"t": float(t), **b} for t, b in enumerate(boxes)]}
+
+
+def test_truth_boxes_of_zero_area_are_rejected_not_written():
+    good = {"x0": 0.1, "y0": 0.2, "x1": 0.4, "y1": 0.6}
+    assert normalize(tracking([good, good]), rec(), POLICY)["boxes"][1] == {"t": 1.0, **good}
+    flat = {**good, "y1": 0.2}            # zero height: a line, not an object
+    thin = {**good, "x1": 0.1}            # zero width
+    assert reason(tracking([good, flat])) == "box_inverted"
+    assert reason(tracking([thin, good])) == "box_inverted"
+
+
+def sha20(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def test_ids_are_the_hash_of_dataset_and_content_and_never_change():
+    """An id is the first 20 hex digits of sha256(dataset, 0x1f, the content as sorted JSON, non-ASCII
+    kept): written out here by hand, so an id of today is the id of the next vrft version too."""
+    raw = RawRecord("toy", "toy.txt", "line 3", {"z": 1, "line": "V 1 5##café"}, "train")
+    assert record_id(raw) == id_of(raw) == sha20('toy\x1f{"line": "V 1 5##café", "z": 1}')
+    assert record_id(RawRecord("toy", "other.txt", "line 9", {"line": "V 1 5##café", "z": 1}, "test")) == record_id(raw)
+    draft = {"task": "video_qa", "video_key": "V", "query": " why  é? ", "choices": ["a", "b"], "answer_index": 1}
+    want = sha20('toy\x1f{"answer_index": 1.0, "boxes": null, "choices": ["a", "b"], "query": "why é?", '
+                 '"span": null, "spans": null, "task": "video_qa", "video_key": "V"}')
+    assert content_id("toy", draft) == want and len(want) == 20
+
+
+def test_ids_tell_apart_records_that_differ_in_one_label_value():
+    base = content_id("toy", grounding(1.0, 5.0))
+    assert content_id("toy", grounding(2.0, 5.0)) != base                      # the start alone
+    qa = {"task": "video_qa", "video_key": "V", "query": "q", "choices": ["a", "b"], "answer_index": 0}
+    assert content_id("toy", {**qa, "choices": ["a", "c"]}) != content_id("toy", qa)   # one option alone
+
+
+def test_the_row_takes_the_given_id_the_draft_s_dataset_and_trimmed_identity():
+    row = normalize(grounding(1.0, 5.0, video_key=" V ", dataset="charades"), rec(), POLICY, given_id="id-7")
+    assert (row["sample_id"], row["dataset"], row["video_key"]) == ("id-7", "charades", "V")
+
+
+def test_a_span_from_zero_is_not_a_repair_and_a_short_video_is_clipped_too():
+    assert normalize(grounding(0.0, 5.0), rec(), POLICY)["repairs"] == []
+    row = normalize(grounding(-0.5, 0.8), rec(), POLICY)                      # ends before 1 s
+    assert row["span"] == {"start": 0.0, "end": 0.8} and row["repairs"] == ["span_start_clipped"]
+    row = normalize(grounding(0.2, 1.0, duration=0.8), rec(), POLICY)        # a video under a second
+    assert row["span"] == {"start": 0.2, "end": 0.8} and row["repairs"] == ["span_end_clipped"]
+
+
+def test_the_adapter_s_repairs_stay_beside_clipped_evidence_spans():
+    draft = {"task": "grounded_qa", "video_key": "V", "query": "why?", "duration": 34.0, "choices": ["a", "b"],
+             "answer_index": 1, "spans": [{"start": 30.0, "end": 35.0}], "repairs": ["box_times_assumed"]}
+    assert normalize(draft, rec(), POLICY)["repairs"] == ["box_times_assumed", "span_end_clipped"]
+
+
+def test_a_reject_says_every_violation():
+    with pytest.raises(Rejected) as err:
+        normalize(grounding(38.0, 13.0, duration=12.27), rec(), POLICY)
+    assert err.value.detail == ("span_inverted (span): start 38.0 > end 13.0; "
+                                "span_starts_after_video (span): start 38.0 >= duration 12.27")
+
+
+def test_the_policy_is_recorded_as_set():
+    assert RepairPolicy().to_dict() == {"clip_tolerance_s": 2.0}
+    assert RepairPolicy(clip_tolerance_s=0.5).to_dict() == {"clip_tolerance_s": 0.5}

@@ -1,5 +1,5 @@
-"""Metrics and the trivial floors, through the same components that score models, on the real
-annotation files: the figures docs/reference.md gives."""
+"""Metrics and the trivial floors, through the same components that score models: exact values on
+hand-made predictions, and on the real annotation files the figures docs/reference.md gives."""
 
 from __future__ import annotations
 
@@ -8,6 +8,61 @@ import json
 import pytest
 
 from rewards import evaluate, floor_names, floor_predictions
+
+# --- hand-made predictions, values by hand -------------------------------------------------------
+
+
+def test_spanset_and_choice_metrics():
+    base = {"spans": [{"start": 0.0, "end": 10.0}], "duration": 60.0, "choices": ["a", "b", "c"], "answer_index": 1}
+    preds = [{"answer": 1, "glue": [(0.0, 10.0)]}, {"answer": 0, "glue": [(0.0, 5.0)]},
+             {"answer": 1, "glue": []}, {"answer": None, "glue": None}]
+    assert evaluate("grounded_qa", preds, [base] * 4) == {
+        "accuracy": {"accuracy": 50.0, "unparsed": 25.0},
+        "iou": {"miou": pytest.approx(37.5), "r@0.3": 50.0, "r@0.5": 50.0, "unparsed": 25.0},
+    }
+
+
+BOXES = [(0.0, 0.0, 0.5, 0.5), (0.25, 0.25, 0.75, 0.75), (0.5, 0.5, 1.0, 1.0)]
+TRACK = {"boxes": [{"t": float(i), "x0": a, "y0": b, "x1": c, "y1": d} for i, (a, b, c, d) in enumerate(BOXES)]}
+TRACKS = [
+    {"answer": list(BOXES)},                                                  # frames 1, 2: IoU 1, 1
+    {"answer": [BOXES[0], (0.25, 0.25, 0.75, 0.5), (0.0, 0.0, 0.1, 0.1)]},   # IoU 0.5 (half the box), 0
+    {"answer": None},                                                         # unparsed: 0, 0
+]
+
+
+def test_track_metrics_leave_out_the_given_box():
+    """Average overlap is the mean over tracks of the mean IoU of frames 1..n; the success rate counts
+    frames with IoU > 0.5 / 0.7 (strictly, as GOT-10k), an IoU of exactly 0.5 not included."""
+    assert evaluate("tracking", TRACKS, [TRACK] * 3) == {"iou": {
+        "ao": pytest.approx((1.0 + 0.25 + 0.0) / 3), "sr@0.5": pytest.approx(2 / 6), "sr@0.7": pytest.approx(2 / 6),
+        "unparsed": pytest.approx(100 / 3)}}
+
+
+def test_track_metrics_with_the_given_box_as_the_reference_counts():
+    assert evaluate("tracking", TRACKS, [TRACK] * 3, include_given=True) == {"iou": {
+        "ao": pytest.approx((1.0 + 0.5 + 0.0) / 3), "sr@0.5": pytest.approx(4 / 9), "sr@0.7": pytest.approx(4 / 9),
+        "unparsed": pytest.approx(100 / 3)}}
+
+
+def test_metrics_of_nothing_and_of_one_answer():
+    assert evaluate("temporal_grounding", [], []) == {"iou": {"miou": 0.0, "r@0.3": 0.0, "r@0.5": 0.0, "r@0.7": 0.0,
+                                                              "unparsed": 0.0}}
+    truth = {"choices": ["a", "b"], "answer_index": 0}
+    assert evaluate("video_qa", [{"answer": None}], [truth]) == {"accuracy": {"accuracy": 0.0, "unparsed": 100.0}}
+    assert evaluate("video_qa", [{"answer": 0}], [truth]) == {"accuracy": {"accuracy": 100.0, "unparsed": 0.0}}
+
+
+def test_floor_predictions_by_hand():
+    span_truth = {"span": {"start": 1.0, "end": 2.0}, "duration": 12.5}
+    assert floor_predictions("temporal_grounding", [span_truth]) == [{"answer": (0.0, 12.5)}]
+    gqa = {"spans": [{"start": 1.0, "end": 2.0}], "duration": 40.0, "choices": ["a", "b"], "answer_index": 0}
+    assert floor_predictions("grounded_qa", [gqa, {**gqa, "duration": 8}]) == [{"glue": [(0.0, 40.0)]}, {"glue": [(0.0, 8.0)]}]
+    assert floor_predictions("tracking", [TRACK]) == [{"answer": [BOXES[0]] * 3}]
+    assert floor_predictions("video_qa", [gqa]) is None
+    assert floor_names("grounded_qa") == {"iou": "whole-video"}
+    assert floor_names("tracking") == {"iou": "copy-first-box"}
+    assert floor_names("video_qa") == {}
 
 
 def _charades_truths(real_data, clip: bool):

@@ -106,3 +106,21 @@ def test_registries_refuse_duplicates_and_unknowns(counting):
         schemas.register_task(
             schemas.Task(name="bad", doc="", intro="", parts=counting.parts, weights={"format": 1.0})
         )
+
+
+def test_parse_and_score_get_the_answer_part_they_serve(counting):
+    """A component may depend on its part of the contract (tracking skips the boxes the prompt gave)."""
+    seen = []
+
+    def parse(content, truth, part):
+        seen.append(("parse", part))
+        return _parse(content, truth, part)
+
+    def score(pred, truth, part):
+        seen.append(("score", part))
+        return _score(pred, truth, part)
+
+    rewards.unregister_component("count")
+    rewards.register_component(Component("count", parse, str, lambda truth, part: truth["count"], score, _metrics))
+    assert rewards.score_one("counting", "<think>x</think><answer>3</answer>", {"count": 4})["closeness"] == 0.75
+    assert seen == [("parse", counting.parts[0]), ("score", counting.parts[0])]

@@ -51,8 +51,34 @@ def test_an_ingestion_folder_round_trips_through_the_writer_and_the_manifest(roo
                           "rejects": ["rejects/part-00000-of-00001.parquet"]}
     manifest.write(root, m)
     assert storage.read_json(layout.manifest_path(root)) == m
-    with pytest.raises(manifest.RecordsLost):
-        manifest.build(root, 11, {}, {}, {})
+    # input must be written + rejected, exactly: a record missing or one counted twice stops the run
+    for read in (11, 9, 0):
+        with pytest.raises(manifest.RecordsLost, match=f"^read {read} records but wrote 7 and rejected 3$"):
+            manifest.build(root, read, {}, {}, {})
+    assert manifest.build(root, None, {}, {}, {})["counts"]["input"] == 10   # no read counter: the outputs' sum
+
+
+def test_the_manifest_says_what_was_asked_and_how_many_records_had_no_video(tmp_path):
+    root = str(tmp_path)
+    samples = make_samples(make_videos(2, n_frames=2), 3)
+    for s in samples:
+        s["repairs"] = []
+    write_rows(layout.part_path(root, "samples", 0, 1), samples, schemas.samples_schema())
+    reasons = ("video_missing", "line_malformed", "video_missing")
+    write_rows(layout.part_path(root, "rejects", 0, 1), [{"reason": r, "detail": "", "dataset": "synthetic", "raw": "{}"}
+                                                          for r in reasons], schemas.rejects_schema())
+    options, timings = {"only_present_videos": True, "frames": False}, {"run_s": 2.5}
+    m = manifest.build(root, 6, options, timings, {"dataset": "synthetic"})
+    assert m["counts"] == {"input": 6, "written": 3, "repaired": 0, "rejected": 3, "video_absent": 2}
+    assert (m["schema_version"], m["options"], m["timings"], m["dataset"]) == (schemas.SCHEMA_VERSION, options, timings, "synthetic")
+    assert m["versions"]["schema_version"] == schemas.SCHEMA_VERSION and "ffmpeg" not in m["versions"]   # no frames asked
+    assert manifest.build(root, 6, {"frames": True}, {}, {})["versions"]["ffmpeg"].startswith("ffmpeg version")
+    # without --only-present-videos the rejects are all counted as such, and no video_absent count appears
+    assert "video_absent" not in manifest.build(root, 6, {}, {}, {})["counts"]
+    clean = [r for r in reasons if r != "video_missing"]
+    write_rows(layout.part_path(root, "rejects", 0, 1), [{"reason": r, "detail": "", "dataset": "synthetic", "raw": "{}"}
+                                                          for r in clean], schemas.rejects_schema())
+    assert manifest.build(root, 4, options, {}, {})["counts"]["video_absent"] == 0
 
 
 def test_a_writer_that_fails_publishes_nothing(root):

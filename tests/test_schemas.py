@@ -91,6 +91,41 @@ def test_prompts_follow_the_contract(think):
     assert "[0.100, 0.100, 0.500, 0.600]" in track and "8 frames" in track
 
 
+GQA_PROMPT = (
+    "<video>\nThe video is 90.00 seconds long.\nQuestion: why did the boy pick up one present\nOptions:\n"
+    "(A) share with the girl\n(B) approach lady sitting there\n(C) unwrap it\n(D) playing with toy train\n(E) gesture\n"
+    "Pick the correct option and name the moments of the video that show it.\n"
+    "{lead}inside <answer> </answer>: only the letter of the correct option; then inside <glue> </glue>: the moments "
+    "that support the answer, in seconds, as a list of (start, end) pairs.\n"
+    "Your reply must have this shape: {shape}<answer>C</answer><glue>[(3.20, 8.75), (12.00, 15.40)]</glue>"
+)
+THINK_LEAD = "First think it through inside <think> </think> ({hint}). Then write, "
+
+
+def test_the_prompts_word_for_word():
+    """What the model is trained on: the task's intro with the row's values, then the contract in words."""
+    marks = "you may mark the moments you look at with <timestep> </timestep>"
+    assert render_prompt(get_task("grounded_qa"), GQA_ROW, True)[0]["content"] == GQA_PROMPT.format(
+        lead=THINK_LEAD.format(hint=marks), shape="<think>...</think>")
+    assert render_prompt(get_task("grounded_qa"), GQA_ROW, False)[0]["content"] == GQA_PROMPT.format(
+        lead="Do not explain. Write, ", shape="")
+    moving = {**TRACK_ROW, "boxes": [{**b, "x0": 0.1 + i / 100} for i, b in enumerate(TRACK_ROW["boxes"])]}
+    assert render_prompt(get_task("tracking"), moving)[0]["content"] == (
+        "<video>\nYou see 8 frames of a video. In the first frame the sloth is inside the box [0.100, 0.100, 0.500, 0.600]"
+        " (x0, y0, x1, y1 as fractions of the frame width and height). Follow the sloth through all 8 frames.\n"
+        + THINK_LEAD.format(hint="you may note where the object moves") + "inside <answer> </answer>: 8 boxes, one per "
+        "frame in order, as [[x0, y0, x1, y1], ...] with coordinates as fractions (0 to 1) of the frame width and height.\n"
+        "Your reply must have this shape: <think>...</think><answer>[[0.12, 0.30, 0.45, 0.80], [0.14, 0.31, 0.47, 0.81], ...]"
+        "</answer>")
+    row = {"task": "temporal_grounding", "query": " a  man\nsits ", "duration": 30}
+    assert render_prompt(get_task("temporal_grounding"), row, False)[0]["content"] == (
+        '<video>\nThe video is 30.00 seconds long. Find the part of the video where this happens: "a man sits".\n'
+        "Do not explain. Write, inside <answer> </answer>: the start and end time in seconds, with two decimals, "
+        "written as 'S to E'.\nYour reply must have this shape: <answer>12.50 to 17.80</answer>")
+    nameless = render_prompt(get_task("temporal_grounding"), {**row, "query": None}, False)[0]["content"]
+    assert 'Find the part of the video where this happens: "".' in nameless
+
+
 def test_example_answer_scores_full_format():
     from rewards import score_one
 
@@ -125,9 +160,40 @@ def test_training_row_matches_training_schema(tmp_path):
     assert entry["timestamps"] == [0.25, 0.75, 1.25, 1.75]
     assert entry["frame_crc32"] == [binascii.crc32(f) for f in frames]      # computed here independently
     assert back["data_source"] == "vrft/nextgqa/grounded_qa" and back["extra_info"]["index"] == 3
+    assert (back["sample_id"], back["task"], back["dataset"], back["split"], back["video_key"], back["think"]) == (
+        "nextgqa-1", "grounded_qa", "nextgqa", "val", "4882821564", True)
+    assert back["prompt"] == render_prompt(get_task("grounded_qa"), GQA_ROW, think=True)
+    # the truth as JSON with sorted keys: the same row always gives the same bytes
+    assert back["reward_model"]["ground_truth"] == (
+        '{"answer_index": 2, "choices": ["share with the girl", "approach lady sitting there", "unwrap it", '
+        '"playing with toy train", "gesture"], "duration": 90.0, "spans": [{"end": 29.8, "start": 13.8}], '
+        '"task": "grounded_qa", "think": true}')
     assert back["prompt"][0]["content"].startswith("<video>")
     got = schemas.stored_video(back)
     assert (got.frames, got.timestamps, got.fps, got.width, got.height) == (frames, entry["timestamps"], 2.0, 84, 56)
+
+
+def test_ground_truth_and_training_row_of_a_row_without_duration():
+    qa = {"sample_id": "q", "task": "video_qa", "dataset": "nextqa", "video_key": "v", "query": "q?",
+          "choices": ["x", "y"], "answer_index": 1, "duration": None}
+    assert schemas.ground_truth(qa, think=False) == {"task": "video_qa", "think": False, "choices": ["x", "y"],
+                                                     "answer_index": 1}
+    row = training_row(qa, None, think=False)
+    assert row["think"] is False and row["extra_info"] == {"index": 0, "sample_id": "q", "task": "video_qa", "think": False}
+    assert json.loads(row["reward_model"]["ground_truth"]) == schemas.ground_truth(qa, think=False)
+    assert row["reward_model"]["style"] == "rule" and row["split"] is None
+    assert row["videos"] == []
+    assert row["prompt"][0]["content"].endswith("Your reply must have this shape: <answer>C</answer>")
+
+
+def test_tables_carry_their_name_and_version():
+    for name, schema in (("samples", schemas.samples_schema()), ("videos", schemas.videos_schema()),
+                         ("rejects", schemas.rejects_schema()), ("training", schemas.training_schema())):
+        vrft = {k: v for k, v in schema.metadata.items() if k.startswith(b"vrft.")}
+        assert vrft == {b"vrft.schema_version": b"3", b"vrft.table": name.encode()}
+    assert schemas.schema_version(None) is None and schemas.schema_version({b"other": b"x"}) is None
+    labels = [f.name for f in schemas.samples_schema()][7:-3]
+    assert labels == ["span", "spans", "choices", "answer_index", "boxes"]  # each column once, in registration order
 
 
 def test_training_schema_tells_hf_datasets_the_frames_are_images():

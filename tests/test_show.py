@@ -62,6 +62,37 @@ def test_show_draws_the_boxes_on_their_frames(tmp_path):
     assert red[ys.min():ys.max(), xs.min():xs.max()].any()
 
 
+def _outlines(mask):
+    """Bounding boxes (x0, y0, x1, y1) of the connected regions of a mask at least 15 pixels high (the
+    timeline's marks of the box times are smaller)."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask)
+    return sorted((s[1].start, s[0].start, s[1].stop, s[0].stop) for s in ndimage.find_objects(labels)
+                  if s[0].stop - s[0].start >= 15)
+
+
+def test_each_box_is_drawn_where_its_object_is_in_its_own_frame(tmp_path):
+    """The outline of each frame's box has the red square of that frame inside it, edge to edge: a box
+    mirrored, flipped, transposed or taken from another frame would sit elsewhere."""
+    from pipelines.sample_sheet import render_sample
+
+    times = [0.0, 0.5, 1.0, 1.5]
+    boxes = [(0.05 + 0.1 * i, 0.08 + 0.05 * i, 0.4 + 0.1 * i, 0.35 + 0.05 * i) for i in range(4)]  # wide, top left
+    sample = {"sample_id": "toy-2", "task": "tracking", "dataset": "toy", "video_key": "v2", "query": "red square",
+              "duration": 2.0, "boxes": [{"t": t, "x0": b[0], "y0": b[1], "x1": b[2], "y1": b[3]} for t, b in zip(times, boxes)]}
+    frames = {"frames": [_frame(t, b) for t, b in zip(times, boxes)], "timestamps": times, "fps": 2.0, "duration": 2.0}
+    img = np.asarray(Image.open(render_sample(sample, frames, tmp_path / "sheet.png")).convert("RGB")).astype(int)
+    lime = (img[..., 0] < 80) & (img[..., 1] > 200) & (img[..., 2] < 80)
+    red = (img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] < 80)
+    drawn, squares = _outlines(lime), _outlines(red | lime)   # the outline covers the square's edge pixels
+    assert len(drawn) == len(squares) == 4, (drawn, squares)
+    for outline, square in zip(drawn, squares):
+        assert all(abs(a - b) <= 2 for a, b in zip(outline, square)), (outline, square)
+    # the panels hold the frames in order: the squares move right and down, as the boxes do
+    assert [s[0] for s in squares] == sorted(s[0] for s in squares) and squares[0][1] < squares[3][1]
+
+
 def test_show_unknown_sample_is_a_clear_error(tmp_path):
     folder, _ = _folder(tmp_path)
     res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "nope"], cwd=ROOT, capture_output=True, text=True)

@@ -62,6 +62,16 @@ def _corrupt(samples, videos):
     flipped[300:316] = bytes(b ^ 0xFF for b in flipped[300:316])
     videos[6]["frames"][3] = bytes(flipped)
     videos[7]["timestamps"][2] = float("nan")
+    # what only the column checks see: a box upside down (inside the frame); frames of the size the
+    # budget allows one frame but not six; a last frame cut short before its checksum was made (its
+    # header reads, its pixels do not); a grounding set of whole-video spans (an adapter that lost them)
+    flipped_box = by_task["tracking"][1]["boxes"][1]
+    flipped_box["y0"], flipped_box["y1"] = flipped_box["y1"], flipped_box["y0"]
+    videos[8]["plan"] = {**videos[8]["plan"], "total_pixels": 2 * 56 * 56}               # cap 2/3 of a frame
+    videos[9]["frames"][-1] = videos[9]["frames"][-1][:-100]
+    videos[9]["frame_crc32"] = [binascii.crc32(f) for f in videos[9]["frames"]]
+    for s in by_task["temporal_grounding"][1:]:
+        s["span"] = {"start": 0.0, "end": s["duration"]}
     return [{"reason": "line_malformed", "detail": "x", "dataset": "synthetic"}] * 400     # 60% of input rejected
 
 
@@ -128,12 +138,15 @@ def test_corrupted_dataset_fails_naming_columns_and_rows(corrupted):
     # videos are named by key
     assert failing(summary, "videos", "timestamps.step_min")["examples"] == ["vid000003"]
     assert failing(summary, "videos", "frame_width % plan.factor")["examples"] == ["vid000004"]
-    assert failing(summary, "videos", "frames.jpeg")["examples"] == ["vid000005"]
+    assert failing(summary, "videos", "frames.jpeg")["examples"] == ["vid000005", "vid000009"]
+    assert failing(summary, "videos", "plan.frame_cap vs frame.pixels")["examples"] == ["vid000008"]
+    assert failing(summary, "tracking.boxtrack", "boxes.y1 vs boxes.y0")["examples"] == [by_task["tracking"][1]]
     assert failing(summary, "videos", "frames.crc32")["examples"] == ["vid000005", "vid000006"]
     assert failing(summary, "videos", "timestamps.finite")["examples"] == ["vid000007"]
     # distribution checks catch what no single row shows
     assert failing(summary, "dataset", "video_qa.answer_top_share")
     assert failing(summary, "dataset", "rejected_share")
+    assert failing(summary, "dataset", "span.whole_video_share")
     # the printed table names the column and the rows too
     assert "duration vs span.end" in res.stdout and by_task["temporal_grounding"][0] in res.stdout
     assert "FAILED" in res.stdout
@@ -150,6 +163,8 @@ def test_only_the_corrupted_things_fail(corrupted):
         ("videos", "timestamps.step_min"), ("videos", "frame_width % plan.factor"), ("videos", "frames.jpeg"),
         ("videos", "frames.crc32"), ("videos", "timestamps.finite"),
         ("dataset", "video_qa.answer_top_share"), ("dataset", "rejected_share"),
+        ("tracking.boxtrack", "boxes.y1 vs boxes.y0"), ("videos", "plan.frame_cap vs frame.pixels"),
+        ("dataset", "span.whole_video_share"), ("dataset", "span.fraction_median"),
     }
     assert failed == expected
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import torch
 
+from pipelines import storage
 from train.losses import zero_spread_groups
 from train.rollout import Rollout
 
@@ -58,9 +59,7 @@ def rewrite_jsonl(path: Path, keep: Callable[[dict[str, Any]], bool]) -> list[di
             lines.append(line)
     clean = "".join(line + "\n" for line in lines)
     if clean != text:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(clean, encoding="utf-8")
-        tmp.replace(path)
+        storage.write_text(str(path), clean)
     return rows
 
 

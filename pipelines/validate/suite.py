@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import schemas
-from pipelines.normalize import SPAN_END_CLIPPED, SPAN_START_CLIPPED
+from schemas.repairs import SPAN_END_CLIPPED, SPAN_START_CLIPPED
 from pipelines.validate.labels import checks_of
 from pipelines.report.profile import DatasetProfile
 from pipelines.validate.spec import CheckTable, in_set, not_null

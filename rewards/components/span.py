@@ -45,7 +45,8 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
 
 
 def render(pred: tuple[float, float]) -> str:
-    return f"{pred[0]:.2f} to {pred[1]:.2f}"
+    # + 0.0 writes a published -0.0 as 0.00: a minus sign is no answer to the reference's glue pattern
+    return f"{pred[0] + 0.0:.2f} to {pred[1] + 0.0:.2f}"
 
 
 def whole_video(truth: Truth, part: AnswerPart) -> tuple[float, float]:

@@ -43,7 +43,7 @@ def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_
 
 
 def render(pred: list[tuple[float, float]]) -> str:
-    return "[" + ", ".join(f"({s:.2f}, {e:.2f})" for s, e in pred) + "]"
+    return "[" + ", ".join(f"({s + 0.0:.2f}, {e + 0.0:.2f})" for s, e in pred) + "]"  # -0.0 as 0.00 (span.render)
 
 
 def whole_video(truth: Truth, part: AnswerPart) -> list[tuple[float, float]]:

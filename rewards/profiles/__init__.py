@@ -5,6 +5,10 @@
   and what the prompt gave is never rewarded.
 - `videochat-r1`: the reference recipe's reward values, quirks included (docs/reference.md), computed in
   linear time so a hostile completion cannot stall training.
+
+Each also says which truths it scores (`admit`): `default` those ingestion would write, after the same
+repairs (`schemas.repairs`); `videochat-r1` every truth the reference can read, as published, with a
+warning for what the task's checks would refuse (a span ending past the video, a zero-width box).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Mapping, NamedTuple, Protocol, Sequence
 from schemas import AnswerPart, Task
 from schemas.coverage import Requirement, require
 from schemas.registry import Registry
+from schemas.repairs import RepairPolicy
 
 Truth = Mapping[str, Any]
 
@@ -23,6 +28,18 @@ class Read(NamedTuple):
 
     predictions: dict[str, Any]
     well_formed: bool
+
+
+class Admitted(NamedTuple):
+    """A truth a profile agreed to score, as it will be scored, with what was done to it or said of it."""
+
+    truth: dict[str, Any]
+    repairs: tuple[str, ...] = ()   # the repair policy's codes, one per clipped end (`default`)
+    warnings: tuple[str, ...] = ()  # what the task's checks refuse but the profile scores as given (`videochat-r1`)
+
+
+class TruthRefused(ValueError):
+    """The profile cannot score this truth; the message names why."""
 
 
 class Profile(Protocol):
@@ -36,6 +53,9 @@ class Profile(Protocol):
     def read(self, task: Task, completion: str, truth: Truth) -> Read: ...
 
     def score(self, task: Task, completion: str, truth: Truth) -> dict[str, float]: ...
+
+    # The truth this profile scores for `truth` (labels and duration as given), or TruthRefused.
+    def admit(self, task: Task, truth: Truth, policy: RepairPolicy) -> Admitted: ...
 
 
 def score_many(profile: Profile, task: Task, completions: Sequence[str], truths: Sequence[Truth]) -> dict[str, list[float]]:

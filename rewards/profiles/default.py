@@ -7,8 +7,9 @@ from typing import Sequence
 
 from rewards.component import Component, component_for, component_names
 from rewards.contract import read_contract
-from rewards.profiles import Read, Truth, register_profile
-from schemas import FORMAT, AnswerPart, Task
+from rewards.profiles import Admitted, Read, Truth, TruthRefused, register_profile
+from schemas import FORMAT, AnswerPart, Task, check_labels
+from schemas.repairs import RepairPolicy, repair_labels
 
 
 @lru_cache(maxsize=None)
@@ -33,6 +34,14 @@ class DefaultProfile:
 
     def score(self, task: Task, completion: str, truth: Truth) -> dict[str, float]:
         return {k: v[0] for k, v in self.score_many(task, [completion], [truth]).items()}
+
+    def admit(self, task: Task, truth: Truth, policy: RepairPolicy) -> Admitted:
+        """What ingestion does to a record's labels: the repair policy, then the task's checks."""
+        repaired, repairs = repair_labels(truth, policy)
+        violations = check_labels(task, repaired)
+        if violations:
+            raise TruthRefused("; ".join(map(str, violations)))
+        return Admitted(repaired, repairs=tuple(repairs))
 
     @staticmethod
     def _read_many(task: Task, completions: Sequence[str], truths: Sequence[Truth]):

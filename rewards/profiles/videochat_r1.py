@@ -22,14 +22,17 @@ import ast
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from rewards.iou import merged_overlap
-from rewards.profiles import Read, Truth, register_profile
-from schemas import FORMAT, AnswerPart, Task, option_letter
+from rewards.profiles import Admitted, Read, Truth, TruthRefused, register_profile
+from schemas import FORMAT, AnswerPart, Task, check_labels, option_letter
+from schemas.labels.choice import LETTERS
 from schemas.registry import Registry
+from schemas.repairs import RepairPolicy
+from schemas.violation import is_number
 
 # --- blocks --------------------------------------------------------------------------------------
 
@@ -151,10 +154,22 @@ def parse_glue(glue: str) -> list[tuple[Any, Any]] | None:
     return None if any(a > b for a, b in pairs) else pairs
 
 
+def reference_merge(intervals: Iterable[tuple[Any, Any]]) -> list[list[Any]]:
+    """The reference's merge: sorted by start alone (a stable sort), an interval joins the last merged one
+    when it starts no later than that one ends. Unlike `rewards.iou.merge_intervals` it keeps empty and
+    inverted intervals, so an inverted truth span counts with its negative length, as there."""
+    out: list[list[Any]] = []
+    for start, end in sorted(intervals, key=lambda iv: iv[0]):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out
+
+
 def glue_iou(pred: list[tuple[Any, Any]], truth_spans: list[tuple[float, float]]) -> float:
-    """Merged-set IoU as the reference computes it: an empty union scores 1 (its quirk). Its merge
-    keeps zero-length intervals, ours drops them; neither changes a length or the intersection."""
-    inter, union = merged_overlap(pred, truth_spans)
+    """Merged-set IoU as the reference computes it: an empty union scores 1 (its quirk)."""
+    inter, union = merged_overlap(pred, truth_spans, merge=reference_merge)
     return 1.0 if union == 0 else inter / union
 
 
@@ -338,21 +353,54 @@ def _numeric_track(track: list[list[Any]] | None) -> list[tuple[float, ...]] | N
         return None
 
 
+# --- what the reference reads of a truth --------------------------------------------------------
+# Each returns why the reference could not read the truth (None when it can): it reads numbers where
+# its rule needs them and checks nothing else, so an inverted span or a zero-width box is scored.
+
+
+def _numbers(value: Any, keys: tuple[str, ...]) -> bool:
+    return isinstance(value, Mapping) and all(is_number(value.get(k)) for k in keys)
+
+
+def _unread_span(truth: Truth) -> str | None:
+    return None if _numbers(truth.get("span"), ("start", "end")) else "no span with a numeric start and end"
+
+
+def _unread_spans(truth: Truth) -> str | None:
+    spans = truth.get("spans")
+    ok = isinstance(spans, (list, tuple)) and all(_numbers(s, ("start", "end")) for s in spans)
+    return None if ok else "no list of spans with numeric starts and ends"
+
+
+def _unread_choice(truth: Truth) -> str | None:
+    index = truth.get("answer_index")
+    ok = isinstance(truth.get("choices"), (list, tuple)) and isinstance(index, int) and not isinstance(index, bool)
+    return None if ok and 0 <= index < len(LETTERS) else "no options with an answer index that has a letter"
+
+
+def _unread_boxes(truth: Truth) -> str | None:
+    boxes = truth.get("boxes")
+    ok = isinstance(boxes, (list, tuple)) and all(_numbers(b, ("x0", "y0", "x1", "y1")) for b in boxes)
+    return None if ok else "no list of boxes with numeric x0, y0, x1, y1"
+
+
 @dataclass(frozen=True)
 class Rule:
-    """The reference's reward for one task: the components it gives and how a completion is read."""
+    """The reference's reward for one task: the components it gives, how a completion is read and what
+    of the truth it needs to read."""
 
     task: str
     components: tuple[str, ...]
     read: Callable[[str, Truth], Reading]
+    needs: tuple[Callable[[Truth], str | None], ...]
 
 
 _RULES: Registry[Rule] = Registry("videochat-r1 rule for task")
 for _rule in (
-    Rule("temporal_grounding", (FORMAT, "iou"), _read_grounding),
-    Rule("grounded_qa", (FORMAT, "accuracy", "iou"), _read_grounded_qa),
-    Rule("video_qa", (FORMAT, "accuracy"), _read_video_qa),
-    Rule("tracking", (FORMAT, "iou"), _read_tracking),
+    Rule("temporal_grounding", (FORMAT, "iou"), _read_grounding, (_unread_span,)),
+    Rule("grounded_qa", (FORMAT, "accuracy", "iou"), _read_grounded_qa, (_unread_choice, _unread_spans)),
+    Rule("video_qa", (FORMAT, "accuracy"), _read_video_qa, (_unread_choice,)),
+    Rule("tracking", (FORMAT, "iou"), _read_tracking, (_unread_boxes,)),
 ):
     _RULES.add(_rule.task, _rule)
 
@@ -382,6 +430,17 @@ class VideoChatR1Profile:
         """Predictions as the reference reads them (for evaluation with this profile's parsing)."""
         scores, preds = self._read(task, completion, truth)
         return Read(preds, scores[FORMAT] == 1.0)
+
+    def admit(self, task: Task, truth: Truth, policy: RepairPolicy) -> Admitted:
+        """Every truth the reference can read, as published (no repair): what the task's checks refuse
+        (a span ending past the video, an inverted span, a zero-width box) comes back as warnings."""
+        if not self.claims(task):
+            raise TruthRefused(f"the videochat-r1 profile has no rule for task {task.name!r}")
+        violations = [str(v) for v in check_labels(task, truth)]
+        unread = [why for need in _RULES.get(task.name).needs if (why := need(truth)) is not None]
+        if unread:
+            raise TruthRefused("; ".join(violations) or "; ".join(unread))
+        return Admitted(dict(truth), warnings=tuple(violations))
 
 
 register_profile(VideoChatR1Profile())

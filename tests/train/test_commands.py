@@ -70,8 +70,9 @@ def test_train_refuses_bad_input_in_one_line(tmp_path, tiny_model_dir, shards):
     frame = row["videos"][0]["video"][1]
     row["videos"][0]["video"][1] = {**frame, "bytes": frame["bytes"][:-16] + bytes(16)}
     write_shard(tmp_path / "bad" / "part-00000.parquet", [row, toy_row(1)])
+    (tmp_path / "bad" / "manifest.json").write_text('{"rows": 2, "shards": [{"file": "part-00000.parquet", "rows": 2}]}')
     with pytest.raises(UserError, match=r"part-00000.parquet row 0 \(sample toy-00000\): frames \[1\] of 4"):
-        cli("train", str(config), f"data.shards={tmp_path / 'bad'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
+        cli("train", str(config), f"data.shards={tmp_path / 'bad' / 'part-*.parquet'}", f"run.out={tmp_path / 'bad-run'}", "run.steps=1",
             "run.progress=false")
 
 
@@ -84,7 +85,7 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
 
     config = "train/configs/tiny_cpu.yaml"
     common = [*TEST_RUN, f"model.path={tiny_model_dir}", f"data.shards={shards}", f"run.out={tmp_path / 'run'}",
-              "run.progress=false", "run.sample_every=1"]
+              "run.progress=false", "run.sample_every=1", "run.samples_shown=8"]
     assert main(["train", config, *common, "run.steps=2"]) == 0
     out = capsys.readouterr().out
     assert "trained 2 steps" in out and "final" in out
@@ -102,8 +103,15 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
     assert "trained 3 steps (resumed from" in capsys.readouterr().out
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [1, 2, 3]
-    for key in ("reward/format", "reward/iou", "reward/temporal_grounding/format", "reward/temporal_grounding/iou"):
-        assert all(0 <= x[key] <= 1 for x in lines), key
+    # every completion of every step (8 a step): eight tokens of a random model hold no <answer> block, so
+    # format and IoU are 0 for each, and the logged means are exactly 0
+    samples = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in samples] == [1] * 8 + [2] * 8 + [3] * 8
+    assert not any("<answer>" in s["completion"] for s in samples)
+    assert all((s["format"], s["iou"], s["reward"]) == (0.0, 0.0, 0.0) for s in samples)
+    for key in ("reward/format", "reward/iou", "reward/temporal_grounding/format", "reward/temporal_grounding/iou",
+                "reward/mean"):
+        assert [x[key] for x in lines] == [0.0, 0.0, 0.0], key
     assert main(["train", config, *common, "loss.beta=oops"]) == 2
     assert "loss.beta: expected float" in capsys.readouterr().err
 

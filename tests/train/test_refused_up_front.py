@@ -92,7 +92,7 @@ def _train(inputs, *extra):
 CASES = [(lambda i, o=o: _train(i, o), key) for o, key in TRAIN_CASES] + [
     (lambda i: ["train", str(i["tmp"] / "bad.yaml")], "bad.yaml:3:9"),                  # malformed YAML: its position
     (lambda i: _train(i, f"data.shards={i['tmp'] / 'ingested'}"), "data.shards"),         # an ingestion folder
-    (lambda i: _train(i, f"data.shards={i['tmp'] / 'frameless'}"), "no frames"),         # labels-only shards
+    (lambda i: _train(i, f"data.shards={i['tmp'] / 'frameless' / 'part-*.parquet'}"), "no frames"),         # labels-only shards
     (lambda i: _train(i, f"model.path={i['tmp'] / 'no-model'}"), "model.path"),          # no hub for a local path
     (lambda i: ["ingest", "jsonl", "--annotations", str(i["tmp"] / "ann.jsonl"), "--out", str(i["tmp"] / "o"),
                 "--video-timeout", "0"], "--video-timeout"),
