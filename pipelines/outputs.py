@@ -27,6 +27,7 @@ import time
 from typing import Iterator, Mapping, Sequence
 
 from pipelines import storage
+from schemas.errors import UserError
 
 LOCK = ".vrft-lock.json"
 MARKER = ".vrft-owned.json"
@@ -36,7 +37,7 @@ _held: dict[str, int] = {}          # lock path -> how many times this process h
 _held_guard = threading.Lock()
 
 
-class FolderRefused(ValueError):
+class FolderRefused(UserError, ValueError):
     """The folder cannot be used as asked (a user mistake: the message says why and what to do)."""
 
 

@@ -67,7 +67,8 @@ GROUPS: dict[str, Group] = {
     ),
     "mix": Group(  # the options and the leakage guard on rows made by hand (test_mix.py's mixes are end to end)
         ("pipelines/mix/select.py", "pipelines/mix/allocate.py", "pipelines/mix/leakage.py"),
-        ("tests/test_mix_options.py", "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
+        ("tests/test_mix_options.py", "tests/test_mix_selection.py", "tests/test_mix_allocate.py",
+         "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
         fork_server=True,  # polars' thread pool does not survive a plain fork (every mutant hung)
     ),
     "validate": Group(  # the checks in process; test_validate.py's whole `vrft validate` runs are too slow per mutant

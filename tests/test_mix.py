@@ -198,6 +198,25 @@ def test_sources_without_frames(root, tmp_path):
     assert all(v == [] for v in rows["videos"].to_list())
 
 
+def test_frames_override_for_every_source_is_recorded(root, tmp_path):
+    recipe = _recipe(root, sources=[{"path": "labels_only"}, {"path": "qa_train"}]).with_frames("optional")
+    assert [s.frames for s in recipe.sources] == ["optional", "optional"]
+    m = run_mix(recipe, str(tmp_path)).manifest
+    assert m["sources"][0]["no_frames"] == 50 and m["sources"][1]["no_frames"] == 0
+    assert [s["frames"] for s in m["recipe_given"]["sources"]] == ["optional", "optional"]
+
+
+def test_every_missing_source_is_named_at_once(root, tmp_path):
+    recipe = _recipe(root, sources=[{"path": "qa_train"}, {"name": "a", "path": "gone_a"}, {"name": "b", "path": "gone_b"}],
+                     evaluation=[{"name": "c", "path": "gone_c"}, {"path": "grounding_test"}])
+    with pytest.raises(RecipeError) as err:
+        run_mix(recipe, str(tmp_path / "mix"))
+    assert not (tmp_path / "mix").exists()   # refused before the output folder is touched
+    msg = str(err.value)
+    assert "for 3 of the recipe's sources" in msg and "\n" not in msg
+    assert all(f"{n} ({root / ('gone_' + n)}" in msg for n in "abc") and "evaluation" in msg and "qa_train" not in msg
+
+
 def test_temperature_and_total(root):
     sizes = [593, 400]
     sel = select(_recipe(root, temperature=2.0, total=1000, sources=[
@@ -244,7 +263,7 @@ def test_shipped_recipes_parse():
     paper = load_recipe(os.path.join(RECIPES_DIR, "videochat_r1.yaml"), root="/data")
     assert not paper.weighted and paper.total is None          # plain concatenation: shares by size
     assert [s.tasks for s in paper.sources] == [("temporal_grounding",), ("tracking",), ("grounded_qa",)]
-    assert [e.name for e in paper.evaluation] == ["charades_sta_test", "nextgqa_test"]
+    assert [e.name for e in paper.evaluation] == ["charades_sta_test", "nextgqa_test", "got10k_val"]
 
 
 def test_cli(root, tmp_path):

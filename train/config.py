@@ -71,6 +71,8 @@ class RolloutConfig:
     top_p: float = setting(1.0, above=0, max=1)
     top_k: int = setting(0, min=0)              # 0 = off
     max_new_tokens: int = setting(1024, min=1)
+    skip_zero_spread: bool = False              # dynamic sampling: drop groups whose rewards are all equal ...
+    max_extra_draws: int = setting(4, min=0)    # ... and draw up to this many more blocks of prompts per step
 
 
 @dataclass
@@ -127,6 +129,7 @@ class RunConfig:
     samples_shown: int = setting(4, min=0)
     tensorboard: bool = True
     progress: bool = True
+    warn_zero_spread_steps: int = setting(5, min=0)  # warn after this many steps in a row with zero reward spread; 0 = never
 
     def __post_init__(self) -> None:
         if not self.out:

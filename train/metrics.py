@@ -1,5 +1,6 @@
 """What a run writes as it goes: JSONL metrics, TensorBoard scalars, a table of sample completions,
-and a progress bar with an ETA. Only the main process writes; the statistics it logs are computed over
+a progress bar with the current phase and an ETA (train/progress.py), and a warning when the run has
+stopped learning for want of reward spread. Only the main process writes; the statistics it logs are computed over
 every process's rows (train/distributed.py). A run that starts at step S (a resume) first cuts the logs
 back to step S, so the steps it redoes are not logged twice."""
 
@@ -14,6 +15,7 @@ import torch
 
 from pipelines import storage
 from train.losses import zero_spread_groups
+from train.progress import StepProgress
 from train.rollout import Rollout
 
 
@@ -100,23 +102,21 @@ class RunLog:
             # TensorBoard hides the earlier events at steps >= purge_step (the steps this run redoes)
             self._tb = SummaryWriter(str(out / "tensorboard"), purge_step=start + 1)
         if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-            self._progress = Progress(
-                TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-            )
-            self._task = self._progress.add_task("train", total=total or None, completed=start, info="")
-            self._progress.start()
+            self._progress = StepProgress(total, start)
 
     def note(self, text: str) -> None:
-        """A line for the person watching (start-up checks)."""
+        """A line for the person watching (start-up checks, warnings)."""
         if not self.enabled:
             return
         if self._progress is not None:
-            self._progress.console.print(text)
+            self._progress.note(text)
         else:
             print(text, flush=True)
+
+    def phase(self, name: str) -> None:
+        """A phase of the step begins (shown on the progress bar)."""
+        if self._progress is not None:
+            self._progress.phase(name)
 
     def metrics(self, step: int, values: dict[str, float]) -> None:
         if not self.enabled:
@@ -150,9 +150,9 @@ class RunLog:
             text = "\n\n".join(f"**{r['task']}** `{r['video_key']}` reward {r['reward']}: {r['completion']}" for r in rows)
             self._tb.add_text("samples", text, step)
 
-    def advance(self, step: int, info: str) -> None:
+    def advance(self, step: int, metrics: dict[str, float]) -> None:
         if self._progress is not None:
-            self._progress.update(self._task, completed=step, info=info)
+            self._progress.step(step, metrics)
 
     def close(self) -> None:
         if not self.enabled:
@@ -163,3 +163,29 @@ class RunLog:
             self._tb.close()
         self._metrics.close()
         self._samples.close()
+
+
+class ZeroSpreadWatch:
+    """Counts the steps in a row in which every group's completions scored alike, and says what that means
+    once the streak reaches `steps` (0: never). Such a step has zero advantages, so zero loss and gradient:
+    the run spends its time and the model does not change."""
+
+    def __init__(self, steps: int, group_size: int, max_new_tokens: int):
+        self.steps, self.group_size, self.max_new_tokens = steps, group_size, max_new_tokens
+        self.streak = 0
+
+    def update(self, metrics: dict[str, float]) -> str | None:
+        """The warning, on the step that completes a streak of `steps` (once per streak); else None."""
+        self.streak = self.streak + 1 if metrics.get("zero_spread_groups", 0.0) >= 1.0 else 0
+        if not self.steps or self.streak != self.steps:
+            return None
+        truncated = metrics.get("truncated_share", 0.0)
+        return (
+            f"warning: {self.steps} steps in a row with zero reward spread: in every group all {self.group_size} "
+            "completions scored alike, so the advantages, the loss and the gradient are zero and the model does "
+            f"not change. {truncated:.0%} of the last step's completions hit rollout.max_new_tokens "
+            f"({self.max_new_tokens}). Try a longer rollout.max_new_tokens (the answer contract must fit), a "
+            "warm start on the answer contract so that answers parse (`vrft demo` does one), or a higher "
+            "rollout.temperature for more varied completions. (run.warn_zero_spread_steps sets the number of "
+            "steps; 0 turns this off.)"
+        )

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class PhaseTimers:
     def __init__(self, sync_cuda: bool = False):
         self.seconds: dict[str, float] = {}
         self._sync = sync_cuda
+        self.on_start: Callable[[str], None] | None = None   # told each phase's name as it begins (progress bar)
 
     @contextmanager
     def __call__(self, phase: str) -> Iterator[None]:
+        if self.on_start is not None:
+            self.on_start(phase)
         if self._sync:
             import torch
 

@@ -42,7 +42,8 @@ Where vrft departs from the paper's code, and why:
     computed only at completion positions;
   * on GPU, fp32 weights with bf16 autocast instead of DeepSpeed ZeRO-3 (lr 1e-6 steps vanish in bf16);
   * options the reference lacks: ratio clipping with num_iterations > 1, token-mean / Dr. GRPO
-    aggregation, batch / no advantage scaling, masking truncated completions, LoRA, frozen vision tower;
+    aggregation, batch / no advantage scaling, masking truncated completions, LoRA, frozen vision tower,
+    dynamic sampling (`rollout.skip_zero_spread`: zero-spread groups dropped, more prompts drawn; train/dynamic.py);
   * examples are read in the shards' (shuffled) order; the reference drew single-task batches at random.
 """
 
@@ -52,18 +53,19 @@ import math
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
 from train.data import Prefetcher, count_rows, shard_files
+from train.dynamic import fill_groups
 from train.distributed import check_launch, global_advantages, global_totals, maxed, step_metrics
 from train.inputs import PromptInputs, check_against_processor, device_pixels
 from train.limits import PromptLimits
 from train.losses import policy_loss
-from train.metrics import RunLog, sample_rows
+from train.metrics import RunLog, ZeroSpreadWatch, sample_rows
 from train.model import (
     load_model, load_processor, load_reference, mixed_precision, prepare_policy, reference_model, trainable_parameters,
     weights_dtype,
@@ -104,10 +106,13 @@ class GRPOTrainer:
         self.timers = PhaseTimers(sync_cuda=self.device.type == "cuda")
 
         m = config.model
+        self._say(f"loading the model from {m.path} ...")
         self.processor = load_processor(m.path)
         check_against_processor(self.processor)  # the device-side pixel path must equal this processor's
         self._worker_processor = load_processor(m.path)  # the prefetch thread's own copy (tokenizers are not shared)
         policy = prepare_policy(load_model(m, weights_dtype(m)), m)
+        if config.loss.beta > 0 and m.lora_rank == 0:
+            self._say("loading the frozen reference model (loss.beta > 0) ...")
         self.ref = load_reference(m, config.loss.beta, self.device)
         o = config.optim
         params = [p for p in policy.parameters() if p.requires_grad]
@@ -129,8 +134,16 @@ class GRPOTrainer:
         self.suppressed = vision_token_ids(policy)   # never sampled, so left out of every log-prob softmax
         self.state = TrainerState()
         self.trainable, self.parameters = trainable_parameters(policy)
+        self._say(f"model ready ({self.parameters:,} parameters, {self.trainable:,} trainable); {self.total_steps} "
+                  f"steps of {self.per_step} prompts x {config.rollout.group_size} completions")
         self.positions_note = ""
+        self._more: Callable[[], list[PromptInputs] | None] | None = None  # the next block of prompts (in train())
         set_seed(config.run.seed, device_specific=True)  # sampling: seed + process index, its own on each process
+
+    def _say(self, text: str) -> None:
+        """A start-up line for the person waiting (main process only)."""
+        if self.accelerator.is_main_process and self.cfg.run.progress:
+            print(text, flush=True)
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
@@ -163,8 +176,11 @@ class GRPOTrainer:
             self.out, enabled=self.accelerator.is_main_process, tensorboard=run.tensorboard,
             progress=run.progress, total=self.total_steps, start=self.state.step,
         )
+        self.timers.on_start = log.phase
+        flat = ZeroSpreadWatch(run.warn_zero_spread_steps, self.cfg.rollout.group_size, self.cfg.rollout.max_new_tokens)
         history: list[dict[str, float]] = []
         batches = self._prefetcher()
+        self._more = lambda: self._take(batches)  # dynamic sampling's extra draws come from the same stream
         try:
             while self.state.step < self.total_steps:
                 started = time.perf_counter()
@@ -177,7 +193,7 @@ class GRPOTrainer:
                     log.note(self.positions_note)
                 metrics, rollout = self.train_step(prompts)
                 self.state.step += 1
-                self.state.position += self.per_step
+                self.state.position += self.per_step * (1 + int(metrics.get("dynamic/draws", 0)))
                 metrics["step_seconds"] = maxed(self.accelerator, [time.perf_counter() - started])[0]
                 metrics["tokens_per_second"] = metrics["tokens"] / metrics["step_seconds"]
                 history.append(metrics)
@@ -186,11 +202,16 @@ class GRPOTrainer:
                         log.metrics(self.state.step, metrics)
                     if run.sample_every and self.state.step % run.sample_every == 0:
                         log.samples(self.state.step, sample_rows(rollout, run.samples_shown))
-                    log.advance(self.state.step, f"reward {metrics['reward/mean']:.3f}")
+                    log.advance(self.state.step, metrics)
+                    warning = flat.update(metrics)
+                    if warning:
+                        log.note(warning)
                 with self.timers("checkpoint"):
                     if run.save_every and self.state.step % run.save_every == 0:
                         self.save()
         finally:
+            self._more = None
+            self.timers.on_start = None
             batches.close()
             log.close()
         if not run.save_every or self.state.step % run.save_every:
@@ -198,13 +219,16 @@ class GRPOTrainer:
         save_final(self.accelerator, self.model, self.processor, self.out / "final", self.cfg.to_dict())
         return history
 
-    def train_step(self, prompts: list[PromptInputs]) -> tuple[dict[str, float], Rollout]:
-        """One rollout batch: sample, score, advantages, reference, then num_iterations updates."""
+    def _take(self, batches: Prefetcher) -> list[PromptInputs] | None:
+        """This process's next block of prompts (dynamic sampling's extra draws); None when the data ran out."""
+        with self.timers("data"):
+            prompts = [next(batches, None) for _ in range(self.cfg.data.prompts_per_step)]
+        return None if any(p is None for p in prompts) else prompts
+
+    def _sample(self, prompts: list[PromptInputs]) -> Rollout:
+        """G completions per prompt, scored."""
         cfg, t = self.cfg, self.timers
         model = self.accelerator.unwrap_model(self.model)
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-
         with t("normalize"):
             pixels = device_pixels(prompts, self.device)
 
@@ -220,6 +244,25 @@ class GRPOTrainer:
                 self.score_fn, [examples[i].task for i in rows], rollout.texts, [examples[i].truth for i in rows],
                 cfg.reward.profile, cfg.reward.weights,
             )
+        return rollout
+
+    def train_step(self, prompts: list[PromptInputs]) -> tuple[dict[str, float], Rollout]:
+        """One rollout batch: sample, score (with `rollout.skip_zero_spread`: drop flat groups, draw more
+        prompts until the batch is full, train/dynamic.py), advantages, reference, num_iterations updates.
+        Outside `train()` there is no stream to draw more from: flat groups stay in without loss."""
+        cfg, t, more = self.cfg, self.timers, self._more
+        model = self.accelerator.unwrap_model(self.model)
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+        rollout, draws = self._sample(prompts), {}
+        if cfg.rollout.skip_zero_spread:
+            rollout, counts = fill_groups(
+                rollout, more or (lambda: None), self._sample, cfg.rollout.max_extra_draws if more else 0,
+                lambda short, out: tuple(v > 0 for v in maxed(self.accelerator, [float(short), float(out)])),
+                model, self.processor.tokenizer.pad_token_id,
+            )
+            draws = counts.metrics()
 
         with t("advantages"):
             rollout.advantages = global_advantages(
@@ -240,7 +283,7 @@ class GRPOTrainer:
             with t("optimizer step"):
                 loss_stats["grad_norm"] = self._optimizer_step()
 
-        return self._step_metrics(rollout, loss_stats), rollout
+        return self._step_metrics(rollout, {**loss_stats, **draws}), rollout
 
     # ---- phases' helpers -------------------------------------------------------------------------
 
@@ -277,7 +320,7 @@ class GRPOTrainer:
         cfg = self.cfg
         self.model.train()
         mask = rollout.train_mask(cfg.loss.mask_truncated)                  # [B, Lc]
-        totals = global_totals(self.accelerator, mask, cfg.rollout.max_new_tokens)
+        totals = global_totals(self.accelerator, mask, cfg.rollout.max_new_tokens, rollout.trained_rows)
         world = self.accelerator.num_processes
         sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_low": 0.0, "clip_high": 0.0}
         chunks = self._micro_batches(rollout)

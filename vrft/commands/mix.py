@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the training shards and manifest.json")
     p.add_argument("--root", metavar="DIR", help="folder the recipe's relative paths start at (default: the recipe's)")
     p.add_argument("--overwrite", action="store_true", help="replace a mixture already in --out")
+    p.add_argument("--frames", choices=("required", "optional"), default=None,
+                   help="set every training source's `frames:` (default: as the recipe says, required unless it "
+                   "says otherwise). optional keeps the rows of videos without frames (ingested with --no-frames): "
+                   "enough to check a recipe and evaluate baselines, not to train")
     p.add_argument("--allow-large", action="store_true",
                    help="mix even when the estimate made before mixing is above its limits (rows, GB of shards, "
                         "twice the shards' size free on the output filesystem; a refusal names them)")
@@ -52,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.outputs import FolderRefused
 
     try:
-        result = run_mix(load_recipe(args.recipe, args.root), args.out, args.overwrite, args.allow_large)
+        recipe = load_recipe(args.recipe, args.root)
+        if args.frames:
+            recipe = recipe.with_frames(args.frames)
+        result = run_mix(recipe, args.out, args.overwrite, args.allow_large)
     except (RecipeError, NotIngested, MixDataError, FolderRefused) as err:
         raise UserError(str(err)) from None
     print_manifest(result.manifest, result.out)

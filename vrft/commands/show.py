@@ -1,8 +1,11 @@
-"""`vrft show DIR SAMPLE_ID --out sample.png`: a sample's frames, truth and question as one picture."""
+"""`vrft show DIR SAMPLE_ID --out sample.png`: a sample's frames, truth and question as one picture.
+`vrft show DIR --list`: the samples DIR holds (id, task, video, query), to find an id."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from vrft.errors import UserError
@@ -17,12 +20,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "folder (samples/ + videos/) or a folder of training shards.",
     )
     p.add_argument("dir", type=Path, help="ingestion output folder or training shard folder")
-    p.add_argument("sample_id", help="the sample's id (see the sample_id column)")
+    p.add_argument("sample_id", nargs="?", help="the sample's id (`--list` lists them)")
+    p.add_argument("--list", action="store_true",
+                   help="list the samples instead: id, task, video and the start of the query, one per line "
+                   "(pipe it to grep or head)")
     p.add_argument("--out", type=Path, default=None, help="PNG to write (default: SAMPLE_ID.png)")
     p.set_defaults(func=run)
 
 
+QUERY_SHOWN = 60  # characters of the query in a --list line
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        if args.sample_id:
+            raise UserError("give a SAMPLE_ID to draw it, or --list to list the ids, not both")
+        return list_ids(args.dir)
+    if not args.sample_id:
+        raise UserError("which sample? give its SAMPLE_ID (`vrft show DIR --list` lists them)")
     # pyarrow.dataset and matplotlib take about a second to import: only when a sample is drawn
     import pyarrow as pa
 
@@ -44,4 +59,32 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.dir}: a Parquet file cannot be read ({str(err).splitlines()[0]})") from None
     out = render_sample(sample, frames, args.out or Path(f"{args.sample_id}.png"))
     print(f"wrote {out} ({len(frames['frames'])} frames)")
+    return 0
+
+
+def list_ids(folder: Path) -> int:
+    """Print one aligned line per sample to stdout (the count to stderr, so a pipe gets only the lines)."""
+    from pipelines.sample_list import list_samples
+
+    if not folder.exists():
+        raise UserError(f"no such folder: {folder}")
+    try:
+        entries = list(list_samples(folder))
+    except FileNotFoundError as err:
+        raise UserError(str(err)) from None
+    w_id = max([len("sample_id")] + [len(e.sample_id) for e in entries])
+    w_task = max([len("task")] + [len(e.task) for e in entries])
+    w_video = max([len("video")] + [len(e.video_key) for e in entries])
+    lines = [f"{'sample_id':<{w_id}}  {'task':<{w_task}}  {'video':<{w_video}}  query"]
+    for e in entries:
+        query = " ".join(e.query.split())
+        query = query if len(query) <= QUERY_SHOWN else query[: QUERY_SHOWN - 1] + "…"
+        lines.append(f"{e.sample_id:<{w_id}}  {e.task:<{w_task}}  {e.video_key:<{w_video}}  {query}")
+    try:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    print(f"{len(entries)} samples in {folder}", file=sys.stderr)
     return 0

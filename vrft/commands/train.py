@@ -83,6 +83,8 @@ def _train(cfg, args: argparse.Namespace, allow: list[str]) -> dict:
             print(f"note: {note}", file=sys.stderr)
         record_config(cfg)
     resume = Path(args.resume_from) if args.resume_from else args.resume
+    if _main_process():
+        print(f"vrft train: config checked; loading torch and transformers ... (run.out {cfg.run.out})", flush=True)
     from train.threads import cpu_threads
     from train.trainer import run_training  # torch and transformers: seconds to import, for training only
 
