@@ -216,3 +216,25 @@ def clear(folder: str, entries: Sequence[str]) -> None:
     for name in storage.listdir(folder):
         if name not in HOUSEKEEPING and ours(name, entries):
             storage.remove(storage.join(folder, name))
+
+
+@contextlib.contextmanager
+def fresh(folder: str, kind: str, entries: Sequence[str]) -> Iterator[None]:
+    """Hold `folder`'s lock for the block, with the folder ready for a new `kind` output written from
+    scratch: new, empty, or one an earlier run of the same kind marked (only its marked names are
+    removed first). A file, another kind's output, or a folder holding anything vrft did not write
+    there is refused and left as it is."""
+    if storage.exists(folder) and not storage.isdir(folder):
+        raise FolderRefused(f"{folder} exists and is not a folder; choose another output folder")
+    with locked(folder, kind):
+        was, _ = marked(folder)
+        if was not in (None, kind):
+            raise FolderRefused(f"{folder} holds a vrft {was} output, not a {kind}; choose another output folder")
+        foreign = strangers(folder, entries if was else ())
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise FolderRefused(f"{folder} holds files vrft did not write ({shown}); choose an empty or new folder")
+        if was:
+            clear(folder, entries)
+        mark(folder, kind, entries)
+        yield

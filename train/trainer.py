@@ -59,10 +59,11 @@ import torch
 
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
-from train.data import Prefetcher, count_rows, decode_row, shard_files
+from train.data import Prefetcher, count_rows, shard_files
 from train.dynamic import fill_groups
 from train.distributed import check_launch, global_advantages, global_totals, maxed, step_metrics
-from train.inputs import PromptInputs, check_against_processor, device_pixels, encode_example
+from train.inputs import PromptInputs, check_against_processor, device_pixels
+from train.limits import PromptLimits
 from train.losses import policy_loss
 from train.metrics import RunLog, ZeroSpreadWatch, sample_rows
 from train.model import (
@@ -117,6 +118,7 @@ class GRPOTrainer:
         params = [p for p in policy.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps, weight_decay=o.weight_decay)
 
+        self.limits = PromptLimits(config.data.max_frames, config.data.max_prompt_tokens)
         self.files = shard_files(config.data.shards)
         self.per_step = config.data.prompts_per_step * self.accelerator.num_processes  # rows consumed per step
         available = sum(count_rows(self.files)) * config.data.epochs // self.per_step
@@ -161,7 +163,7 @@ class GRPOTrainer:
     def _prefetcher(self) -> Prefetcher:
         proc = self._worker_processor
         return Prefetcher(
-            self.files, lambda i, row: encode_example(proc, decode_row(i, row)),
+            self.files, lambda i, row: self.limits.encode(proc, i, row),
             start=self.state.position, epochs=self.cfg.data.epochs, depth=self.cfg.data.prefetch,
             block=self.cfg.data.prompts_per_step, rank=self.accelerator.process_index,
             world=self.accelerator.num_processes,
@@ -370,5 +372,5 @@ def run_training(config: TrainConfig, resume: str | bool | None = None, score_fn
     return {
         "steps": trainer.state.step, "resumed_from": str(resumed) if resumed else None, "out": str(trainer.out),
         "history": history, "trainable_parameters": trainer.trainable, "parameters": trainer.parameters,
-        "positions": trainer.positions_note,
+        "positions": trainer.positions_note, "prompts": trainer.limits.summary(),
     }
