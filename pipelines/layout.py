@@ -83,12 +83,7 @@ def claim(folder: str, kind: str, entries: Sequence[str], what: str, verb: str) 
     """The vrft output already in `folder` (None when new or empty, else `kind`), after refusing another
     kind of output ("not `what`; `verb` into another folder") and a folder holding files vrft did not write."""
     found = kind_of(folder)
-    if found not in (None, kind):
-        raise outputs.FolderRefused(f"{folder} holds a vrft {found} output, not {what}; {verb} into another folder")
-    foreign = outputs.strangers(folder, entries if found else ())
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise outputs.FolderRefused(f"{folder} holds files vrft did not write ({shown}); {verb} into an empty or new folder")
+    outputs.refuse_others(folder, found, kind, entries, what, verb)
     return found
 
 

@@ -219,6 +219,17 @@ def clear(folder: str, entries: Sequence[str]) -> None:
 
 
 @contextlib.contextmanager
+def refuse_others(folder: str, found: str | None, kind: str, entries: Sequence[str], what: str, verb: str) -> None:
+    """Refuse `folder` (holding vrft output `found`, or None) for a `kind` output when it holds another kind
+    ("not `what`; `verb` into another folder") or files vrft did not write."""
+    if found not in (None, kind):
+        raise FolderRefused(f"{folder} holds a vrft {found} output, not {what}; {verb} into another folder")
+    foreign = strangers(folder, entries if found else ())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise FolderRefused(f"{folder} holds files vrft did not write ({shown}); {verb} into an empty or new folder")
+
+
 def fresh(folder: str, kind: str, entries: Sequence[str]) -> Iterator[None]:
     """Hold `folder`'s lock for the block, with the folder ready for a new `kind` output written from
     scratch: new, empty, or one an earlier run of the same kind marked (only its marked names are
@@ -228,12 +239,7 @@ def fresh(folder: str, kind: str, entries: Sequence[str]) -> Iterator[None]:
         raise FolderRefused(f"{folder} exists and is not a folder; choose another output folder")
     with locked(folder, kind):
         was, _ = marked(folder)
-        if was not in (None, kind):
-            raise FolderRefused(f"{folder} holds a vrft {was} output, not a {kind}; choose another output folder")
-        foreign = strangers(folder, entries if was else ())
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-            raise FolderRefused(f"{folder} holds files vrft did not write ({shown}); choose an empty or new folder")
+        refuse_others(folder, was, kind, entries, f"a {kind}", "write it")
         if was:
             clear(folder, entries)
         mark(folder, kind, entries)

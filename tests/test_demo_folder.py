@@ -64,7 +64,7 @@ def test_vrft_demo_refuses_in_one_line_before_any_work(tmp_path, capsys):
     (mine / "data.csv").write_text("a,b\n")
     assert main(["demo", "--out", str(mine)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"vrft demo: error: {mine} holds files vrft did not write (data.csv); choose an empty or new folder"
+    assert err == f"vrft demo: error: {mine} holds files vrft did not write (data.csv); write it into an empty or new folder"
     assert sorted(p.name for p in mine.iterdir()) == ["data.csv"]
     afile = tmp_path / "afile"
     afile.write_text("x")
