@@ -218,7 +218,6 @@ def clear(folder: str, entries: Sequence[str]) -> None:
             storage.remove(storage.join(folder, name))
 
 
-@contextlib.contextmanager
 def refuse_others(folder: str, found: str | None, kind: str, entries: Sequence[str], what: str, verb: str) -> None:
     """Refuse `folder` (holding vrft output `found`, or None) for a `kind` output when it holds another kind
     ("not `what`; `verb` into another folder") or files vrft did not write."""
@@ -230,6 +229,7 @@ def refuse_others(folder: str, found: str | None, kind: str, entries: Sequence[s
         raise FolderRefused(f"{folder} holds files vrft did not write ({shown}); {verb} into an empty or new folder")
 
 
+@contextlib.contextmanager
 def fresh(folder: str, kind: str, entries: Sequence[str]) -> Iterator[None]:
     """Hold `folder`'s lock for the block, with the folder ready for a new `kind` output written from
     scratch: new, empty, or one an earlier run of the same kind marked (only its marked names are
