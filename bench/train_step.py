@@ -165,6 +165,8 @@ def time_steps(model_dir: Path, tmp: Path, steps: int) -> dict[str, list[float]]
     write_toy_shards(tmp / "toy", rows=2 * (steps + 1), files=1)
     cfg = load_config(ROOT / "train" / "configs" / "tiny_cpu.yaml", [
         f"model.path={model_dir}", f"data.shards={tmp / 'toy'}", f"run.out={tmp / 'run'}", f"run.steps={steps + 1}",
+        "data.prompts_per_step=2", "data.epochs=1", "rollout.group_size=4", "rollout.max_new_tokens=8",
+        "optim.micro_batch_size=4", "loss.beta=0.04",
         "run.progress=false", "run.tensorboard=false", "run.sample_every=0", "run.save_every=0",
     ])
 

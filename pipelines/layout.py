@@ -17,7 +17,7 @@ failed has the record alone.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from typing import Callable, Sequence
 
 import pyarrow as pa
 
@@ -77,6 +77,14 @@ def bucket_of(key: str, buckets: int) -> int:
     """A stable bucket for a key (sample id -> label shard, video key -> video part): the same key lands
     in the same bucket on every run and machine."""
     return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:12], 16) % buckets
+
+
+def claim(folder: str, kind: str, entries: Sequence[str], what: str, verb: str) -> str | None:
+    """The vrft output already in `folder` (None when new or empty, else `kind`), after refusing another
+    kind of output ("not `what`; `verb` into another folder") and a folder holding files vrft did not write."""
+    found = kind_of(folder)
+    outputs.refuse_others(folder, found, kind, entries, what, verb)
+    return found
 
 
 def kind_of(folder: str) -> str | None:

@@ -27,6 +27,7 @@ import time
 from typing import Iterator, Mapping, Sequence
 
 from pipelines import storage
+from schemas.errors import UserError
 
 LOCK = ".vrft-lock.json"
 MARKER = ".vrft-owned.json"
@@ -36,7 +37,7 @@ _held: dict[str, int] = {}          # lock path -> how many times this process h
 _held_guard = threading.Lock()
 
 
-class FolderRefused(ValueError):
+class FolderRefused(UserError, ValueError):
     """The folder cannot be used as asked (a user mistake: the message says why and what to do)."""
 
 
@@ -215,3 +216,31 @@ def clear(folder: str, entries: Sequence[str]) -> None:
     for name in storage.listdir(folder):
         if name not in HOUSEKEEPING and ours(name, entries):
             storage.remove(storage.join(folder, name))
+
+
+def refuse_others(folder: str, found: str | None, kind: str, entries: Sequence[str], what: str, verb: str) -> None:
+    """Refuse `folder` (holding vrft output `found`, or None) for a `kind` output when it holds another kind
+    ("not `what`; `verb` into another folder") or files vrft did not write."""
+    if found not in (None, kind):
+        raise FolderRefused(f"{folder} holds a vrft {found} output, not {what}; {verb} into another folder")
+    foreign = strangers(folder, entries if found else ())
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise FolderRefused(f"{folder} holds files vrft did not write ({shown}); {verb} into an empty or new folder")
+
+
+@contextlib.contextmanager
+def fresh(folder: str, kind: str, entries: Sequence[str]) -> Iterator[None]:
+    """Hold `folder`'s lock for the block, with the folder ready for a new `kind` output written from
+    scratch: new, empty, or one an earlier run of the same kind marked (only its marked names are
+    removed first). A file, another kind's output, or a folder holding anything vrft did not write
+    there is refused and left as it is."""
+    if storage.exists(folder) and not storage.isdir(folder):
+        raise FolderRefused(f"{folder} exists and is not a folder; choose another output folder")
+    with locked(folder, kind):
+        was, _ = marked(folder)
+        refuse_others(folder, was, kind, entries, f"a {kind}", "write it")
+        if was:
+            clear(folder, entries)
+        mark(folder, kind, entries)
+        yield

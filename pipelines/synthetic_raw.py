@@ -134,9 +134,10 @@ def samples(scene: Scene, split: str) -> list[dict]:
     ]
 
 
-def make_dataset(out: Path, n_videos: int = 12, seed: int = 0, eval_videos: int = 4) -> dict[str, Path]:
-    """Videos in out/videos, annotations in out/train.jsonl and out/eval.jsonl; same seed, same bytes
-    of annotation (video bytes depend on the ffmpeg build)."""
+def make_dataset(out: Path, n_videos: int = 12, seed: int = 0, eval_videos: int = 4,
+                 size: tuple[int, int] = (224, 168)) -> dict[str, Path]:
+    """Videos (`size` = width, height) in out/videos, annotations in out/train.jsonl and out/eval.jsonl;
+    same seed, same bytes of annotation (video bytes depend on the ffmpeg build)."""
     out = Path(out)
     (out / "videos").mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -145,7 +146,7 @@ def make_dataset(out: Path, n_videos: int = 12, seed: int = 0, eval_videos: int 
     try:
         for i in range(n_videos):
             split = "eval" if i < eval_videos else "train"
-            scene = make_scene(f"syn{i:03d}", rng)
+            scene = make_scene(f"syn{i:03d}", rng, *size)
             encode(render(scene, seed * 1000 + i), scene.fps, out / "videos" / f"{scene.key}.mp4")
             for row in samples(scene, split):
                 handles[split].write(json.dumps(row) + "\n")

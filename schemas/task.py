@@ -9,7 +9,7 @@ and metrics are all computed from this declaration (see `schemas.tables`, `schem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from schemas.label_type import LabelType, label_type
@@ -40,6 +40,9 @@ class Task:
     parts: tuple[AnswerPart, ...]   # the answer contract, in the order the model writes the tags
     weights: Mapping[str, float]    # component -> weight ("format" and every part's component)
     think_hint: str = "you may mark the moments you look at with <timestep> </timestep>"
+    # what counts as solving a sample (reward labels: the share of completions that succeed): component ->
+    # the least value it must reach; every named component must reach its value. Empty: every component 1.
+    success: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def labels(self) -> tuple[LabelType, ...]:
@@ -48,6 +51,11 @@ class Task:
     @property
     def components(self) -> tuple[str, ...]:
         return (FORMAT,) + tuple(p.component for p in self.parts)
+
+    @property
+    def success_rule(self) -> dict[str, float]:
+        """Component -> the least value a successful completion reaches (`success`, or every component 1)."""
+        return dict(self.success) if self.success else {c: 1.0 for c in self.components}
 
     @property
     def label_columns(self) -> tuple[str, ...]:
@@ -76,6 +84,11 @@ class Task:
             raise ValueError(f"task {self.name!r}: components must be unique and not {FORMAT!r}: {comps}")
         for p in self.parts:
             p.label_type  # raises on an unknown label type
+        if set(self.success) - set(self.components):
+            raise ValueError(
+                f"task {self.name!r}: success names {sorted(set(self.success) - set(self.components))}, "
+                f"which are not its components {list(self.components)}"
+            )
         if set(self.weights) != set(self.components):
             raise ValueError(
                 f"task {self.name!r}: weights {sorted(self.weights)} must name exactly {sorted(self.components)}"

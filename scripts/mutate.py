@@ -61,13 +61,15 @@ GROUPS: dict[str, Group] = {
          "tests/test_adapters.py"),
     ),
     "repair": Group(  # the repair policy and the manifest's counts (records-lost guard, repairs by reason)
-        ("pipelines/normalize.py", "pipelines/ingest/manifest.py"),
+        ("schemas/repairs.py", "pipelines/normalize.py", "pipelines/ingest/manifest.py"),
         ("tests/test_ingest_normalize.py", "tests/test_remote_outputs.py"),
-        only=("pipelines.normalize.*", "pipelines.ingest.manifest.x_build*", "pipelines.ingest.manifest.x_count_outputs*"),
+        only=("schemas.repairs.*", "pipelines.normalize.*", "pipelines.ingest.manifest.x_build*",
+              "pipelines.ingest.manifest.x_count_outputs*"),
     ),
     "mix": Group(  # the options and the leakage guard on rows made by hand (test_mix.py's mixes are end to end)
         ("pipelines/mix/select.py", "pipelines/mix/allocate.py", "pipelines/mix/leakage.py"),
-        ("tests/test_mix_options.py", "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
+        ("tests/test_mix_options.py", "tests/test_mix_selection.py", "tests/test_mix_allocate.py",
+         "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
         fork_server=True,  # polars' thread pool does not survive a plain fork (every mutant hung)
     ),
     "validate": Group(  # the checks in process; test_validate.py's whole `vrft validate` runs are too slow per mutant

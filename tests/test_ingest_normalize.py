@@ -215,3 +215,78 @@ def test_a_reject_says_every_violation():
 def test_the_policy_is_recorded_as_set():
     assert RepairPolicy().to_dict() == {"clip_tolerance_s": 2.0}
     assert RepairPolicy(clip_tolerance_s=0.5).to_dict() == {"clip_tolerance_s": 0.5}
+
+
+@pytest.mark.parametrize("extra, detail", [
+    ({"split": 5}, "split: 5 is not string"),
+    ({"choices": 5}, "choices: 5 is not list<item: string>"),
+    ({"choices": ["a", 3]}, "choices: 3 is not string"),
+    ({"answer_index": True}, "answer_index: True is not int32"),
+    ({"answer_index": 1.0}, "answer_index: 1.0 is not int32"),
+    ({"boxes": [5]}, "boxes: 5 is not struct<t: double, x0: double, y0: double, x1: double, y1: double>"),
+    ({"boxes": [{"t": "a", "x0": 0, "y0": 0, "x1": 1, "y1": 1}]}, "boxes: 'a' is not double"),
+    ({"spans": [[1, 2]]}, "spans: [1, 2] is not struct<start: double, end: double>"),
+])
+def test_a_value_of_the_wrong_type_in_a_column_the_task_does_not_check_is_rejected_naming_column_and_value(
+        extra, detail):
+    """A grounding row carrying a stray label column of the wrong type: the task's checks pass, the
+    column's Arrow type refuses it, and the reject says which column and which value (booleans are no int)."""
+    with pytest.raises(Rejected) as err:
+        normalize(grounding(1.0, 5.0, **extra), rec(), POLICY)
+    assert (err.value.reason, err.value.detail) == ("column_type_invalid", detail)
+
+
+def test_a_qa_row_keeps_its_answer_and_writes_a_missing_duration_as_null():
+    draft = {"task": "video_qa", "video_key": "V", "query": "why?", "choices": ["a", "b", "c"], "answer_index": 2}
+    row = normalize(draft, rec(), POLICY)
+    assert (row["answer_index"], row["duration"], row["span"], row["choices"]) == (2, None, None, ["a", "b", "c"])
+
+
+def test_a_record_with_values_json_does_not_know_gets_an_id_from_their_text():
+    """Dates (from a Parquet or JSON-lines source) are hashed as their text: the record gets an id (no
+    crash), and two records differing only there get different ids."""
+    import datetime
+
+    raw = RawRecord("toy", "toy.parquet", "row 0", {"line": "x", "when": datetime.date(2024, 1, 2)}, "train")
+    assert record_id(raw) == sha20('toy\x1f{"line": "x", "when": "2024-01-02"}')
+    qa = {"task": "video_qa", "video_key": "V", "query": "q", "choices": ["a", "b"]}
+    first, second = (content_id("toy", {**qa, "answer_index": datetime.date(2024, 1, d)}) for d in (1, 2))
+    assert first == sha20('toy\x1f{"answer_index": "2024-01-01", "boxes": null, "choices": ["a", "b"], '
+                          '"query": "q", "span": null, "spans": null, "task": "video_qa", "video_key": "V"}')
+    assert first != second
+
+
+def test_a_column_type_without_its_own_rule_passes_values_through_to_arrow():
+    """A new task may declare a label of another Arrow type (a boolean flag): normalize keeps its values
+    as they are and leaves the judging to the writer's Arrow cast."""
+    import pyarrow as pa
+
+    flag = normalize_module.converter(pa.bool_(), "flag")
+    assert [flag(v) for v in (True, False, None)] == [True, False, None]
+
+
+def test_every_clipped_interval_is_recorded_in_column_order():
+    """A row holding a span and evidence spans both past the video: each clipped end is one repair code,
+    the span's first (a grounding row with stray evidence spans, normalized by the same rule)."""
+    row = normalize(grounding(-0.5, 5.0, spans=[{"start": 29.0, "end": 31.0}]), rec(), POLICY)
+    assert (row["span"], row["spans"]) == ({"start": 0.0, "end": 5.0}, [{"start": 29.0, "end": 30.0}])
+    assert row["repairs"] == ["span_start_clipped", "span_end_clipped"]
+
+
+def test_a_new_label_type_s_second_span_column_is_clipped_and_recorded_too():
+    import pyarrow as pa
+
+    import schemas
+    from schemas.repairs import repair_labels
+
+    label = schemas.register_label_type(schemas.LabelType(
+        name="cue", columns={"cue": pa.struct([("start", pa.float64()), ("end", pa.float64())])},
+        check=lambda row: [], answer_format="a time span", answer_example="<cue>1 to 2</cue>",
+        exempt={"validation checks": "test only", "report plots": "test only"}))
+    try:
+        row = {"duration": 30.0, "span": {"start": -0.5, "end": 5.0}, "cue": {"start": 29.0, "end": 31.0}}
+        out, repairs = repair_labels(row, POLICY)
+    finally:
+        schemas.unregister_label_type(label.name)
+    assert (out["span"], out["cue"]) == ({"start": 0.0, "end": 5.0}, {"start": 29.0, "end": 30.0})
+    assert repairs == ["span_start_clipped", "span_end_clipped"]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pipelines.video.decode import verify
 from pipelines.video.decord_job import nearest_frames
 from pipelines.video.errors import VideoError
-from pipelines.video.plan import frame_cap, frame_size, plan_frames
+from pipelines.video.plan import frame_cap, frame_size, grid_size, plan_frames
 from pipelines.video.policy import PATCH, FramePolicy
 from pipelines.video.row import sampled_fps
 from schemas.tables import PLAN_TYPE
@@ -199,3 +199,61 @@ def test_decoded_times_far_from_the_plan_are_frames_missing():
         with pytest.raises(VideoError) as e:
             verify([0.0, 0.5, 1.0], decoded, tolerance=0.04)
         assert e.value.reason == "frames_missing"
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((5.0, 1.0, 1, 1), {}, "frame_too_small: 1x1 px: each side needs at least 14 px"),
+        ((5.0, 25.0, 6000, 20), {}, "aspect_ratio_too_large: 6000x20 px: aspect ratio above 200"),
+        ((0.0, 25.0, 640, 480), {}, "duration_unknown: duration 0.0 is not a positive number of seconds"),
+        ((5.0, 0.0, 640, 480), {}, "fps_unknown: frame rate 0.0 is not a positive number"),
+        ((0.05, 10.0, 640, 480), {}, "too_few_frames: 1 frame(s) in 0.050 s: need at least 2"),
+        ((3.0, 10.0, 640, 480), {"timestamps": []}, "timestamps_invalid: no frame times given"),
+        ((3.0, 10.0, 640, 480), {"timestamps": [0.0, 3.0, 3.0 + 1e-6, 3.5]},
+         "timestamps_invalid: frame time 3.5 outside [0, 3.000] s"),            # the first time outside, not a neighbour
+        ((3.0, 10.0, 640, 480), {"timestamps": [1.0, 0.5]},
+         "timestamps_invalid: frame times must be strictly ascending"),
+        ((10.0, 25.0, 640, 360, FramePolicy(min_frames=8, total_pixels=40 * PATCH)), {},
+         "plan_infeasible: no frame size fits 8+ frames in the pixel budget"),
+        ((3.0, 10.0, 640, 360, FramePolicy(total_pixels=40 * PATCH)), {"timestamps": [0, 0.5, 1, 1.5, 2, 2.5]},
+         "plan_infeasible: no frame size fits 6 frames in the pixel budget"),   # given times: no fewer frames
+    ],
+)
+def test_a_refused_video_says_why_in_its_reject_message(args, kwargs, message):
+    with pytest.raises(VideoError) as e:
+        plan_frames(*args, **kwargs)
+    assert str(e.value) == message
+
+
+def test_edges_that_are_still_accepted():
+    """Frame times up to the duration (plus 1e-6 s of container rounding), an aspect ratio of exactly 200."""
+    assert plan_frames(3.0, 10.0, 640, 480, timestamps=[0.0, 3.0, 3.0 + 1e-6]).timestamps == (0.0, 3.0, 3.0 + 1e-6)
+    plan = plan_frames(5.0, 25.0, 4000, 20)            # 4000 / 20 = 200: 143 and 1 patches of 28 px (at least one)
+    assert (plan.width, plan.height) == (143 * 28, 28)
+
+
+def test_sizes_exactly_at_a_bound_stay_and_the_cap_has_the_reference_floor():
+    # rounded to the grid: 670 -> 672, 900 -> 896, 672 * 896 = 602112 = max_pixels exactly: kept, not shrunk
+    assert grid_size(670, 900, 28, POLICY.min_pixels, POLICY.max_pixels) == (672, 896)
+    assert frame_size(672, 896, 4, POLICY) == (672, 896)       # cap min(602112, 2809856 * 2 / 4): met exactly
+    # 110 -> 112, 114 -> 112: 12544 = min_pixels exactly: kept, not grown
+    assert grid_size(110, 114, 28, POLICY.min_pixels, POLICY.max_pixels) == (112, 112)
+    # 448 frames: cap 2809856 * 2 / 448 = 12544; the resize aims at int(12544 * 1.05) = 13171:
+    # beta = sqrt(130 * 130 / 13171) = 1.133, 130 / beta = 114.8 -> 112 on the grid, 12544 <= cap
+    assert frame_size(130, 130, 448, POLICY) == (112, 112)
+    # 430 frames: cap 13069.1 < 13171, so the resize still aims at 13171 (-> 112 x 112 <= cap), not above it
+    assert frame_size(130, 130, 430, POLICY) == (112, 112)
+
+
+def test_given_times_are_sized_by_the_policy_given():
+    # 1280 x 720 under max_pixels 70560: beta = sqrt(921600 / 70560) = 3.614; 720 / beta = 199.2 -> 196,
+    # 1280 / beta = 354.2 -> 336 (the default policy would give 1008 x 560)
+    plan = plan_frames(3.0, 10.0, 1280, 720, FramePolicy(max_pixels=90 * PATCH), timestamps=[0.0, 1.0])
+    assert (plan.width, plan.height) == (336, 196)
+
+
+def test_a_plan_that_fits_only_at_min_frames_takes_min_frames():
+    # total_pixels 31360: 4 frames may take 15680 px each (112 x 112 = 12544 fits), 6 frames only 10453
+    plan = plan_frames(10.0, 25.0, 112, 112, FramePolicy(total_pixels=40 * PATCH))
+    assert plan.timestamps == (0.0, 3.32, 6.64, 9.96) and (plan.width, plan.height) == (112, 112)  # frames 0, 83, 166, 249

@@ -10,7 +10,7 @@ from train.data import decode_row, iter_rows, shard_files
 from train.model import load_processor
 from train.tiny_model import save_tiny_model
 from train.synthetic_training_shards import write_toy_shards
-from train.warmstart import supervised_batch, warm_start
+from train.warmstart import answer_texts, supervised_batch, warm_start
 
 
 def test_labels_are_the_oracle_answers(tmp_path):
@@ -52,3 +52,22 @@ def test_warm_start_lowers_the_loss_on_what_it_saw(tmp_path):
     assert losses[0] == pytest.approx(answer_loss(load_model(ModelConfig(path=str(model)), torch.float32), batch), rel=1e-4)
     # the folder written holds the trained weights (a from_pretrained folder)
     assert answer_loss(load_model(ModelConfig(path=str(out)), torch.float32), batch) < 0.5 * losses[0]
+
+
+def test_guess_labels_are_guesses_not_truths(tmp_path):
+    """answers="guess": the labels are well-formed answers drawn without the truth (seeded)."""
+    import random
+
+    from rewards import guess_answer
+
+    model = save_tiny_model(tmp_path / "m", seed=0)
+    write_toy_shards(tmp_path / "s", rows=4, files=1)
+    processor = load_processor(str(model))
+    examples = [decode_row(i, r) for i, r in iter_rows(shard_files(str(tmp_path / "s")))]
+    texts = answer_texts(examples, "guess", random.Random(1))
+    rng = random.Random(1)
+    assert texts == [guess_answer(ex.task, ex.truth, rng) for ex in examples]
+    assert all(t != oracle_answer(ex.task, ex.truth) for t, ex in zip(texts, examples))
+    batch = supervised_batch(processor, examples, torch.device("cpu"), texts)
+    for row, text in zip(batch["labels"], texts):
+        assert processor.tokenizer.decode(row[row != -100].tolist()[:-1]) == text

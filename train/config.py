@@ -1,8 +1,8 @@
 """The training configuration: typed sections that mirror the YAML file, plus `key=value` overrides.
 
 A config names everything a run needs; the shipped `train/configs/videochat_r1.yaml` holds the paper's
-values (docs/reference.md) and `tiny_cpu.yaml` a toy run for tests and the demo. Unknown keys and bad values
-are user mistakes and raise `ConfigError` with the offending key, never a traceback deep in the loop.
+values (docs/reference.md) and `tiny_cpu.yaml` a toy CPU run that learns (the demo's GRPO stage). Unknown keys
+and bad values are user mistakes and raise `ConfigError` with the offending key, never a traceback deep in the loop.
 """
 
 from __future__ import annotations
@@ -56,6 +56,12 @@ class DataConfig:
     prompts_per_step: int = setting(1, min=1)   # prompts per step per process (the paper: 1 per GPU on 8 GPUs)
     prefetch: int = setting(4, min=1)           # examples decoded ahead by the worker thread
     epochs: int = setting(1, min=1)             # passes over the shards before the run stops by itself
+    max_frames: int = setting(0, min=0)         # > 0: each video thinned to this many frames, evenly (0 = all stored)
+    max_prompt_tokens: int = setting(0, min=0)  # > 0: longer prompts are shown fewer frames; refused if text alone is longer
+
+    def __post_init__(self) -> None:
+        if self.max_frames == 1:
+            raise ConfigError("must be 0 (all) or >= 2 (a video needs two frames for its time steps)", "max_frames")
 
 
 @dataclass
@@ -65,6 +71,8 @@ class RolloutConfig:
     top_p: float = setting(1.0, above=0, max=1)
     top_k: int = setting(0, min=0)              # 0 = off
     max_new_tokens: int = setting(1024, min=1)
+    skip_zero_spread: bool = False              # dynamic sampling: drop groups whose rewards are all equal ...
+    max_extra_draws: int = setting(4, min=0)    # ... and draw up to this many more blocks of prompts per step
 
 
 @dataclass

@@ -10,10 +10,17 @@ before it is decoded, and every frame time must be finite. A row that fails stop
 `ShardDataError` naming the shard file, the row and the sample (exit 2 from `vrft train`), rather than
 being skipped: a corrupted shard is a storage fault that `vrft validate` on the ingestion folders and a
 new `vrft mix` repair, and training on a silently thinner mixture would change the recipe.
+
+`max_frames` thins a video at training time (shards of real videos hold 60-90 frames; a CPU step on
+them takes minutes): an even number of the stored frames, spread evenly, first and last kept, with
+their own timestamps, and the fps the model is told recomputed from those timestamps exactly as
+ingestion computes it, so the model's time positions still match the frames' real times. Frames a
+label is drawn on (a box track's) are never thinned: the answer names one box per frame.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import io
 import json
@@ -76,8 +83,43 @@ def decode_frames(jpegs: list[bytes]) -> np.ndarray:
     return np.stack(frames)
 
 
-def decode_row(index: int, row: dict[str, Any]) -> Example:
-    """The row's frames checked (schemas.stored_video) and decoded; ShardDataError names the row."""
+def even_indices(count: int, limit: int) -> list[int]:
+    """Indices of at most `limit` of `count` frames, spread evenly with the first and last kept; the
+    kept count is even (two frames make one temporal patch) and at least 2. All when limit <= 0 or
+    count <= limit."""
+    if limit <= 0 or count <= limit:
+        return list(range(count))
+    n = max(2, limit - limit % 2)
+    return [round(i * (count - 1) / (n - 1)) for i in range(n)]
+
+
+def thin_frames(timestamps: list[float], fps: float, max_frames: int) -> tuple[list[int], list[float], float]:
+    """(kept indices, their timestamps, the fps to tell the model) for at most `max_frames` frames.
+    Unthinned videos keep their stored fps; thinned ones get (n - 1) / (last - first) of the kept
+    frames, the rule ingestion stores (`pipelines.video.row.sampled_fps`)."""
+    from pipelines.video.row import sampled_fps
+
+    keep = even_indices(len(timestamps), max_frames)
+    if len(keep) == len(timestamps):
+        return keep, list(timestamps), fps
+    kept = [timestamps[i] for i in keep]
+    return keep, kept, sampled_fps(kept, fps)
+
+
+def labels_on_frames(task: str, truth: dict[str, Any]) -> bool:
+    """True when the sample's labels are drawn on its stored frames (a box track): never thinned."""
+    return schemas.get_task(task).frame_times(truth) is not None
+
+
+def thin_example(example: Example, max_frames: int) -> Example:
+    """The example with at most `max_frames` of its frames (`thin_frames`)."""
+    keep, timestamps, fps = thin_frames(example.timestamps, example.fps, max_frames)
+    return dataclasses.replace(example, frames=example.frames[keep], timestamps=timestamps, fps=fps)
+
+
+def decode_row(index: int, row: dict[str, Any], max_frames: int = 0) -> Example:
+    """The row's frames checked (schemas.stored_video) and decoded; ShardDataError names the row. With
+    `max_frames` > 0 only the frames `thin_frames` keeps are decoded (all when the labels sit on them)."""
     where = f"{row.get(WHERE) or f'row {index}'} (sample {row['sample_id']})"
     try:
         video = schemas.stored_video(row)
@@ -85,16 +127,21 @@ def decode_row(index: int, row: dict[str, Any]) -> Example:
         raise ShardDataError(f"{where}: {err}; run `vrft validate` on its ingestion folder and mix again") from None
     if video is None:
         raise ShardDataError(f"{where}: no frames (a labels-only source mixed with `frames: optional`)")
+    truth = json.loads(row["reward_model"]["ground_truth"])
+    if max_frames and not labels_on_frames(row["task"], truth):
+        keep, timestamps, fps = thin_frames(video.timestamps, video.fps, max_frames)
+    else:
+        keep, timestamps, fps = list(range(len(video.timestamps))), video.timestamps, video.fps
     return Example(
         index=index,
         sample_id=row["sample_id"],
         task=row["task"],
         video_key=row.get("video_key") or "",
         messages=[dict(m) for m in row["prompt"]],
-        frames=decode_frames(video.frames),
-        timestamps=video.timestamps,
-        fps=video.fps,
-        truth=json.loads(row["reward_model"]["ground_truth"]),
+        frames=decode_frames([video.frames[i] for i in keep]),
+        timestamps=timestamps,
+        fps=fps,
+        truth=truth,
     )
 
 

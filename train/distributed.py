@@ -46,9 +46,11 @@ def maxed(accelerator, values: Sequence[float]) -> list[float]:
     return accelerator.reduce(local, reduction="max").cpu().tolist()
 
 
-def global_totals(accelerator, mask: torch.Tensor, max_new_tokens: int) -> Totals:
-    """The loss normalisers of the whole rollout batch, every process's [b, T] train mask counted."""
-    sequences, tokens, batch = summed(accelerator, [(mask.sum(dim=1) > 0).sum(), mask.sum(), mask.shape[0]])
+def global_totals(accelerator, mask: torch.Tensor, max_new_tokens: int, rows: int | None = None) -> Totals:
+    """The loss normalisers of the whole rollout batch, every process's [b, T] train mask counted; `rows`:
+    this process's rows in the batch (default all b; dynamic sampling's filler rows are not)."""
+    rows = mask.shape[0] if rows is None else rows
+    sequences, tokens, batch = summed(accelerator, [(mask.sum(dim=1) > 0).sum(), mask.sum(), rows])
     return Totals(sequences=int(sequences), tokens=int(tokens), max_new_tokens=max_new_tokens, batch=int(batch))
 
 
@@ -68,7 +70,7 @@ def gather_named(accelerator, named: dict[str, torch.Tensor], rows: int) -> dict
     return {n: gather_rows(accelerator, named.get(n, torch.full((rows,), math.nan))) for n in names}
 
 
-SHARED = ("grad_norm", "lr")  # the same on every process (after the gradient all-reduce)
+SHARED = ("grad_norm", "lr", "dynamic/draws")  # the same on every process (all-reduced or agreed)
 
 
 def step_metrics(accelerator, rollout: Rollout, counts: dict[str, float], peaks: dict[str, float]) -> dict[str, float]:

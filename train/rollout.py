@@ -36,6 +36,7 @@ class Rollout:
     advantages: torch.Tensor | None = None                      # [B]
     old_logp: torch.Tensor | None = None                        # [B, Lc] at sampling time (num_iterations > 1)
     ref_logp: torch.Tensor | None = None                        # [B, Lc] under the reference (beta > 0)
+    trains: torch.Tensor | None = None                          # [B] bool: rows that carry loss (None: all)
 
     @property
     def size(self) -> int:
@@ -45,11 +46,20 @@ class Rollout:
     def completion_width(self) -> int:
         return self.completion_mask.shape[1]
 
+    @property
+    def trained_rows(self) -> int:
+        """Rows that carry loss (dynamic sampling keeps zero-spread filler groups out of it)."""
+        return self.size if self.trains is None else int(self.trains.sum())
+
     def train_mask(self, mask_truncated: bool) -> torch.Tensor:
-        """[B, Lc] tokens that carry loss: the completion mask, minus truncated rows if asked."""
-        if not mask_truncated:
+        """[B, Lc] tokens that carry loss: the completion mask, minus truncated rows if asked, minus rows
+        that do not train (`trains`)."""
+        keep = None if self.trains is None else self.trains.bool()
+        if mask_truncated:
+            keep = ~self.truncated if keep is None else keep & ~self.truncated
+        if keep is None:
             return self.completion_mask
-        return self.completion_mask * (~self.truncated).unsqueeze(1).to(self.completion_mask.dtype)
+        return self.completion_mask * keep.unsqueeze(1).to(self.completion_mask.dtype)
 
     def forward_inputs(self, rows: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
         """Model kwargs for a subset of rows: tokens, masks, token types, positions and the video tensors."""
@@ -106,43 +116,54 @@ def completion_mask(completions: torch.Tensor, eos: Sequence[int]) -> tuple[torc
 @torch.no_grad()
 def generate(
     model, processor, prompts: list[PromptInputs], gen_config, device: torch.device,
-    pixels: list[torch.Tensor] | None = None,
+    pixels: list[torch.Tensor] | None = None, logits_processor: Sequence | None = None,
 ) -> Rollout:
     """Sample G completions for each of P prompts (left padding, the video tensors on every call, the
     convention's rope positions, which `generate` extends by one per new token).
-    `pixels`: the prompts' `device_pixels` on `device`, made here when not given."""
-    G = gen_config.num_return_sequences
+    `pixels`: the prompts' `device_pixels` on `device`, made here when not given. `logits_processor`:
+    extra processors for `model.generate` (`vrft label` draws each row from its own seeded stream)."""
     pixels = device_pixels(prompts, device) if pixels is None else pixels
     batch = collate_prompts(prompts, processor.tokenizer.pad_token_id, pixels)
     batch = {k: v.to(device) for k, v in batch.items()}
     positions = rope_positions(batch["mm_token_type_ids"], batch["attention_mask"], model.config,
                                batch["video_grid_thw"], batch["second_per_grid_ts"])
     ready_to_generate(model, device)
-    sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config)  # [B, Lp + Lc]
-    width = batch["input_ids"].shape[1]
-    completions = sequences[:, width:]                                          # [B, Lc]
+    extra = {"logits_processor": list(logits_processor)} if logits_processor else {}
+    sequences = model.generate(**batch, position_ids=positions, generation_config=gen_config, **extra)  # [B, Lp + Lc]
+    completions = sequences[:, batch["input_ids"].shape[1]:]                   # [B, Lc]
     mask, truncated = completion_mask(completions, eos_ids(model))
     completions = completions.masked_fill(mask == 0, processor.tokenizer.pad_token_id)
-    index = torch.arange(len(prompts), device=device).repeat_interleave(G)     # [B]
-    attention = torch.cat([batch["attention_mask"][index], mask], dim=1).cpu()  # [B, Lp + Lc]
-    types = batch["mm_token_type_ids"][index]
-    types = torch.cat([types, torch.zeros_like(completions, dtype=types.dtype)], dim=1).cpu()
+    texts = processor.tokenizer.batch_decode(completions, skip_special_tokens=True)
+    return assemble(model, prompts, pixels, batch, completions.cpu(), mask.cpu(), truncated.cpu(), texts)
+
+
+def assemble(
+    model, prompts: list[PromptInputs], pixels: list[torch.Tensor], batch: dict[str, torch.Tensor],
+    completions: torch.Tensor, mask: torch.Tensor, truncated: torch.Tensor, texts: list[str],
+) -> Rollout:
+    """The rollout of P prompts (`batch`: their `collate_prompts`) and their B = P * G completions, rows
+    prompt-major: completions [B, Lc] padded after each row's first EOS, its mask [B, Lc], truncated [B]."""
+    G = completions.shape[0] // len(prompts)
+    index = torch.arange(len(prompts)).repeat_interleave(G)                   # [B]
+    attention = torch.cat([batch["attention_mask"].cpu()[index], mask], dim=1)  # [B, Lp + Lc]
+    types = batch["mm_token_type_ids"].cpu()[index]
+    types = torch.cat([types, torch.zeros_like(completions, dtype=types.dtype)], dim=1)
     rows = index.tolist()
     return Rollout(
         prompts=prompts,
         pixels=pixels,
         group_size=G,
-        prompt_index=index.cpu(),
-        input_ids=torch.cat([batch["input_ids"][index], completions], dim=1).cpu(),
+        prompt_index=index,
+        input_ids=torch.cat([batch["input_ids"].cpu()[index], completions], dim=1),
         attention_mask=attention,
         mm_token_type_ids=types,
         position_ids=rope_positions(
             types, attention, model.config, torch.cat([prompts[i].video_grid_thw for i in rows]),
             torch.cat([prompts[i].second_per_grid_ts for i in rows]),
         ),
-        completion_mask=mask.cpu(),
-        truncated=truncated.cpu(),
-        texts=processor.tokenizer.batch_decode(completions, skip_special_tokens=True),
+        completion_mask=mask,
+        truncated=truncated,
+        texts=texts,
     )
 
 

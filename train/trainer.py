@@ -42,7 +42,8 @@ Where vrft departs from the paper's code, and why:
     computed only at completion positions;
   * on GPU, fp32 weights with bf16 autocast instead of DeepSpeed ZeRO-3 (lr 1e-6 steps vanish in bf16);
   * options the reference lacks: ratio clipping with num_iterations > 1, token-mean / Dr. GRPO
-    aggregation, batch / no advantage scaling, masking truncated completions, LoRA, frozen vision tower;
+    aggregation, batch / no advantage scaling, masking truncated completions, LoRA, frozen vision tower,
+    dynamic sampling (`rollout.skip_zero_spread`: zero-spread groups dropped, more prompts drawn; train/dynamic.py);
   * examples are read in the shards' (shuffled) order; the reference drew single-task batches at random.
 """
 
@@ -52,15 +53,17 @@ import math
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 from train.checkpoint import TrainerState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint, save_final
 from train.config import TrainConfig
-from train.data import Prefetcher, count_rows, decode_row, shard_files
+from train.data import Prefetcher, count_rows, shard_files
+from train.dynamic import fill_groups
 from train.distributed import check_launch, global_advantages, global_totals, maxed, step_metrics
-from train.inputs import PromptInputs, check_against_processor, device_pixels, encode_example
+from train.inputs import PromptInputs, check_against_processor, device_pixels
+from train.limits import PromptLimits
 from train.losses import policy_loss
 from train.metrics import RunLog, ZeroSpreadWatch, sample_rows
 from train.model import (
@@ -115,6 +118,7 @@ class GRPOTrainer:
         params = [p for p in policy.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps, weight_decay=o.weight_decay)
 
+        self.limits = PromptLimits(config.data.max_frames, config.data.max_prompt_tokens)
         self.files = shard_files(config.data.shards)
         self.per_step = config.data.prompts_per_step * self.accelerator.num_processes  # rows consumed per step
         available = sum(count_rows(self.files)) * config.data.epochs // self.per_step
@@ -133,6 +137,7 @@ class GRPOTrainer:
         self._say(f"model ready ({self.parameters:,} parameters, {self.trainable:,} trainable); {self.total_steps} "
                   f"steps of {self.per_step} prompts x {config.rollout.group_size} completions")
         self.positions_note = ""
+        self._more: Callable[[], list[PromptInputs] | None] | None = None  # the next block of prompts (in train())
         set_seed(config.run.seed, device_specific=True)  # sampling: seed + process index, its own on each process
 
     def _say(self, text: str) -> None:
@@ -158,7 +163,7 @@ class GRPOTrainer:
     def _prefetcher(self) -> Prefetcher:
         proc = self._worker_processor
         return Prefetcher(
-            self.files, lambda i, row: encode_example(proc, decode_row(i, row)),
+            self.files, lambda i, row: self.limits.encode(proc, i, row),
             start=self.state.position, epochs=self.cfg.data.epochs, depth=self.cfg.data.prefetch,
             block=self.cfg.data.prompts_per_step, rank=self.accelerator.process_index,
             world=self.accelerator.num_processes,
@@ -175,6 +180,7 @@ class GRPOTrainer:
         flat = ZeroSpreadWatch(run.warn_zero_spread_steps, self.cfg.rollout.group_size, self.cfg.rollout.max_new_tokens)
         history: list[dict[str, float]] = []
         batches = self._prefetcher()
+        self._more = lambda: self._take(batches)  # dynamic sampling's extra draws come from the same stream
         try:
             while self.state.step < self.total_steps:
                 started = time.perf_counter()
@@ -187,7 +193,7 @@ class GRPOTrainer:
                     log.note(self.positions_note)
                 metrics, rollout = self.train_step(prompts)
                 self.state.step += 1
-                self.state.position += self.per_step
+                self.state.position += self.per_step * (1 + int(metrics.get("dynamic/draws", 0)))
                 metrics["step_seconds"] = maxed(self.accelerator, [time.perf_counter() - started])[0]
                 metrics["tokens_per_second"] = metrics["tokens"] / metrics["step_seconds"]
                 history.append(metrics)
@@ -204,6 +210,7 @@ class GRPOTrainer:
                     if run.save_every and self.state.step % run.save_every == 0:
                         self.save()
         finally:
+            self._more = None
             self.timers.on_start = None
             batches.close()
             log.close()
@@ -212,13 +219,16 @@ class GRPOTrainer:
         save_final(self.accelerator, self.model, self.processor, self.out / "final", self.cfg.to_dict())
         return history
 
-    def train_step(self, prompts: list[PromptInputs]) -> tuple[dict[str, float], Rollout]:
-        """One rollout batch: sample, score, advantages, reference, then num_iterations updates."""
+    def _take(self, batches: Prefetcher) -> list[PromptInputs] | None:
+        """This process's next block of prompts (dynamic sampling's extra draws); None when the data ran out."""
+        with self.timers("data"):
+            prompts = [next(batches, None) for _ in range(self.cfg.data.prompts_per_step)]
+        return None if any(p is None for p in prompts) else prompts
+
+    def _sample(self, prompts: list[PromptInputs]) -> Rollout:
+        """G completions per prompt, scored."""
         cfg, t = self.cfg, self.timers
         model = self.accelerator.unwrap_model(self.model)
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-
         with t("normalize"):
             pixels = device_pixels(prompts, self.device)
 
@@ -234,6 +244,25 @@ class GRPOTrainer:
                 self.score_fn, [examples[i].task for i in rows], rollout.texts, [examples[i].truth for i in rows],
                 cfg.reward.profile, cfg.reward.weights,
             )
+        return rollout
+
+    def train_step(self, prompts: list[PromptInputs]) -> tuple[dict[str, float], Rollout]:
+        """One rollout batch: sample, score (with `rollout.skip_zero_spread`: drop flat groups, draw more
+        prompts until the batch is full, train/dynamic.py), advantages, reference, num_iterations updates.
+        Outside `train()` there is no stream to draw more from: flat groups stay in without loss."""
+        cfg, t, more = self.cfg, self.timers, self._more
+        model = self.accelerator.unwrap_model(self.model)
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+        rollout, draws = self._sample(prompts), {}
+        if cfg.rollout.skip_zero_spread:
+            rollout, counts = fill_groups(
+                rollout, more or (lambda: None), self._sample, cfg.rollout.max_extra_draws if more else 0,
+                lambda short, out: tuple(v > 0 for v in maxed(self.accelerator, [float(short), float(out)])),
+                model, self.processor.tokenizer.pad_token_id,
+            )
+            draws = counts.metrics()
 
         with t("advantages"):
             rollout.advantages = global_advantages(
@@ -254,7 +283,7 @@ class GRPOTrainer:
             with t("optimizer step"):
                 loss_stats["grad_norm"] = self._optimizer_step()
 
-        return self._step_metrics(rollout, loss_stats), rollout
+        return self._step_metrics(rollout, {**loss_stats, **draws}), rollout
 
     # ---- phases' helpers -------------------------------------------------------------------------
 
@@ -291,7 +320,7 @@ class GRPOTrainer:
         cfg = self.cfg
         self.model.train()
         mask = rollout.train_mask(cfg.loss.mask_truncated)                  # [B, Lc]
-        totals = global_totals(self.accelerator, mask, cfg.rollout.max_new_tokens)
+        totals = global_totals(self.accelerator, mask, cfg.rollout.max_new_tokens, rollout.trained_rows)
         world = self.accelerator.num_processes
         sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_low": 0.0, "clip_high": 0.0}
         chunks = self._micro_batches(rollout)
@@ -343,5 +372,5 @@ def run_training(config: TrainConfig, resume: str | bool | None = None, score_fn
     return {
         "steps": trainer.state.step, "resumed_from": str(resumed) if resumed else None, "out": str(trainer.out),
         "history": history, "trainable_parameters": trainer.trainable, "parameters": trainer.parameters,
-        "positions": trainer.positions_note,
+        "positions": trainer.positions_note, "prompts": trainer.limits.summary(),
     }

@@ -26,6 +26,7 @@ COMMANDS = (
     "ingest",
     "validate",
     "mix",
+    "label",
     "rewards",
     "show",
     "tiny-model",

@@ -44,14 +44,8 @@ def prepare(out: str, identity: dict[str, Any], overwrite: bool = False, resume:
         raise OutDirError("--overwrite and --resume contradict each other; pick one")
     if storage.exists(out) and not storage.isdir(out):
         raise OutDirError(f"{out} exists and is not a folder")
-    kind = layout.kind_of(out)
-    if kind not in (None, layout.INGEST):
-        raise OutDirError(f"{out} holds a vrft {kind} output, not an ingestion run; ingest into another folder")
     entries = layout.ENTRIES[layout.INGEST]
-    foreign = outputs.strangers(out, entries if kind else ())
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise OutDirError(f"{out} holds files vrft did not write ({shown}); ingest into an empty or new folder")
+    kind = layout.claim(out, layout.INGEST, entries, "an ingestion run", "ingest")
     kept = 0
     if resume:
         _check_resumable(out, identity)

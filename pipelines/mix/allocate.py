@@ -45,10 +45,19 @@ def counts(sizes: Sequence[int], shares_: Sequence[float], total: int | None, pr
     return largest_remainder(total, shares_)
 
 
-def draw(size: int, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k row indices from range(size): without repeats while k <= size, then whole copies plus a draw."""
+def draw(size: int, k: int, rng: np.random.Generator, weights: np.ndarray | None = None) -> np.ndarray:
+    """k row indices from range(size): without repeats while k <= size, then whole copies plus a draw.
+    With `weights` (one > 0 per row), row i is expected k * w_i / sum(w) times: the whole part of that
+    in copies, the rest drawn without repeats in proportion to the fractions left."""
     if size == 0 or k == 0:
         return np.zeros(0, dtype=np.int64)
+    if weights is not None:
+        exact = k * np.asarray(weights, dtype=float) / float(np.sum(weights))
+        copies = np.floor(exact + 1e-9).astype(np.int64)
+        rest = k - int(copies.sum())
+        left = np.clip(exact - copies, 0, None)
+        extra = rng.choice(size, rest, replace=False, p=left / left.sum()) if rest > 0 else np.zeros(0, np.int64)
+        return np.sort(np.concatenate([np.repeat(np.arange(size), copies), extra])).astype(np.int64)
     copies, rest = divmod(k, size)
     picked = [np.tile(np.arange(size), copies), rng.choice(size, rest, replace=False)]
     return np.sort(np.concatenate(picked)).astype(np.int64)

@@ -11,6 +11,14 @@
       duration: {min: 2, max: 600}       # seconds
       span_fraction: {max: 0.9}          # labelled time / duration (span or evidence spans)
       query_words: {min: 2, max: 80}
+      reward_std: {min: 0.01}            # reward labels (needs `labels`): any column of pipelines/labels.STATS
+      success: {min: 0.1, max: 0.9}      #   reward_mean, reward_std, success, unparsed, truncated, completion_length
+    labels: [labels/qwen7b]      # optional: label folders of `vrft label`, joined on sample_id
+    unlabeled: refuse            # refuse | drop: rows without a label when label filters or difficulty are set
+    difficulty:                  # optional (needs `labels`): rows drawn in proportion to a weight by a label
+      by: success                #   a label column
+      bins: [0, 0.2, 0.8, 1]     #   ascending edges; values outside go to the end bins
+      weights: [1, 3, 1]         #   one per bin (> 0): a row's expected copies are proportional to its weight
     sources:
       - name: charades_train     # optional (default: the path)
         path: charades_sta_train # an ingestion folder or a glob of them, relative to the recipe's root
@@ -24,6 +32,8 @@
 
 Without weights or temperature the mixture is plain concatenation (each source's share is its size).
 With them, `total` defaults to the largest mixture that repeats no row; a larger `total` repeats rows.
+`difficulty` changes which rows fill a source's count, never the count: with plain concatenation a row of
+weight 3 among rows of weight 1 is expected about three times as often as they are.
 """
 
 from __future__ import annotations
@@ -35,10 +45,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 import schemas
+from pipelines.labels import STATS
 from schemas.config import ConfigError, build, read_yaml, setting
 
 LEAKAGE = ("refuse", "drop", "allow")
 FRAMES = ("required", "optional")
+UNLABELED = ("refuse", "drop")
 
 
 class RecipeError(ValueError):
@@ -63,6 +75,13 @@ class Filters:
     duration: Range | None = None        # seconds
     span_fraction: Range | None = None   # labelled time / duration (span or evidence spans)
     query_words: Range | None = None
+    # reward labels (pipelines/labels.STATS), joined on sample_id from the recipe's `labels`
+    reward_mean: Range | None = None
+    reward_std: Range | None = None
+    success: Range | None = None
+    unparsed: Range | None = None
+    truncated: Range | None = None
+    completion_length: Range | None = None
 
     def items(self) -> list[tuple[str, Range]]:
         """(filter name, range) of the filters set."""
@@ -74,6 +93,22 @@ class Filters:
 
 
 FILTERS = tuple(f.name for f in dataclasses.fields(Filters))
+LABEL_FILTERS = tuple(f for f in FILTERS if f in STATS)
+if LABEL_FILTERS != STATS:  # the label columns and the filters are one list
+    raise ImportError(f"recipe filters {LABEL_FILTERS} do not cover the label statistics {STATS}")
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    by: str = setting("success", choices=STATS)
+    bins: tuple[float, ...] = setting((), required=True)
+    weights: tuple[float, ...] = setting((), required=True, above=0)
+
+    def __post_init__(self) -> None:
+        if len(self.bins) < 2 or any(lo >= hi for lo, hi in zip(self.bins, self.bins[1:])):
+            raise ConfigError(f"expected at least two ascending edges, got {list(self.bins)}", "bins")
+        if len(self.weights) != len(self.bins) - 1:
+            raise ConfigError(f"expected one weight per bin ({len(self.bins) - 1}), got {len(self.weights)}", "weights")
 
 
 @dataclass(frozen=True)
@@ -126,6 +161,9 @@ class Recipe:
     dedup: bool = True
     leakage: str = setting("refuse", choices=LEAKAGE)
     filters: Filters = Filters()  # for every source; a source's own filters override these by name
+    labels: tuple[str, ...] = ()  # label folders (vrft label), joined on sample_id
+    unlabeled: str = setting("refuse", choices=UNLABELED)
+    difficulty: Difficulty | None = None
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, init=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +177,20 @@ class Recipe:
             raise ConfigError("temperature and weights are two ways to set the shares: use one")
         if any(weights) and sum(s.weight or 0 for s in self.sources) <= 0:
             raise ConfigError("at least one weight must be above 0", "sources")
+        if not self.labels:
+            for where, filters in [("filters", self.filters)] + [(f"sources[{i}].filters", s.filters) for i, s in enumerate(self.sources)]:
+                used = [name for name, _ in filters.items() if name in LABEL_FILTERS]
+                if used:
+                    raise ConfigError("is a reward-label filter: add `labels:` (folders made by `vrft label`)",
+                                      f"{where}.{used[0]}")
+            if self.difficulty is not None:
+                raise ConfigError("is drawn by reward labels: add `labels:` (folders made by `vrft label`)", "difficulty")
+
+    @property
+    def uses_labels(self) -> bool:
+        """Whether any source is filtered or drawn by a reward label."""
+        return self.difficulty is not None or any(
+            name in LABEL_FILTERS for s in self.sources for name, _ in s.filters.items())
 
     @property
     def weighted(self) -> bool:
@@ -186,6 +238,7 @@ def parse_recipe(raw: Any, root: str, name: str = "recipe") -> Recipe:
         name=recipe.name or name,
         sources=tuple(_resolved(s, root, recipe.filters) for s in recipe.sources),
         evaluation=tuple(_resolved(s, root, Filters()) for s in recipe.evaluation),
+        labels=tuple(os.path.normpath(p if os.path.isabs(p) else os.path.join(root, p)) for p in recipe.labels),
     )
     object.__setattr__(recipe, "raw", dict(raw))
     return recipe

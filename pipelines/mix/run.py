@@ -31,14 +31,8 @@ def prepare_out(out: str, overwrite: bool) -> None:
     what vrft wrote there). An ingestion folder, or one holding files vrft did not write, is refused."""
     if storage.exists(out) and not storage.isdir(out):
         raise RecipeError(f"--out {out} exists and is not a folder")
-    kind = layout.kind_of(out)
-    if kind not in (None, layout.MIX):
-        raise outputs.FolderRefused(f"{out} holds a vrft {kind} output, not a mixture; mix into another folder")
     entries = layout.ENTRIES[layout.MIX]
-    foreign = outputs.strangers(out, entries if kind else ())
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise outputs.FolderRefused(f"{out} holds files vrft did not write ({shown}); mix into an empty or new folder")
+    kind = layout.claim(out, layout.MIX, entries, "a mixture", "mix")
     if kind and not overwrite:
         raise RecipeError(f"{out} already holds a mixture; pass --overwrite to replace it")
     if kind:
@@ -48,8 +42,9 @@ def prepare_out(out: str, overwrite: bool) -> None:
 
 
 def recipe_folders(recipe: Recipe) -> dict[str, str]:
-    """Every folder the recipe reads, by the source that names it."""
-    return {f"source {s.name} ({folder})": folder for s in (*recipe.sources, *recipe.evaluation) for folder in s.folders()}
+    """Every folder the recipe reads, by the source (or `labels:` entry) that names it."""
+    sources = {f"source {s.name} ({folder})": folder for s in (*recipe.sources, *recipe.evaluation) for folder in s.folders()}
+    return {**sources, **{f"labels ({folder})": folder for folder in recipe.labels}}
 
 
 def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]], timings: dict[str, float],
@@ -69,6 +64,7 @@ def build_manifest(recipe: Recipe, sel: Selection, shards: list[dict[str, Any]],
         "sources": [{**asdict(s), "realised_share": shares[s.name]} for s in sel.stats],
         "tasks": {t: {"rows": n, "share": n / total} for t, n in sorted(by_task.items())},
         "leaked_videos_allowed": sel.leaked_videos,
+        "labels": sel.labels,
         "shards": shards,
         "estimate": asdict(estimate) if estimate else None,     # made before mixing (budget.py)
         "bytes": sum(s["bytes"] for s in shards),

@@ -18,9 +18,9 @@ import pyarrow as pa
 
 import schemas
 from pipelines.ingested import Ingested, NotIngested
-from pipelines.mix import allocate
+from pipelines.mix import allocate, labelled
 from pipelines.mix.leakage import guard_leakage
-from pipelines.mix.recipe import Range, Recipe, RecipeError, Source
+from pipelines.mix.recipe import LABEL_FILTERS, Range, Recipe, RecipeError, Source
 from schemas.labels.span import SPAN_TYPE
 
 
@@ -29,6 +29,7 @@ class SourceStats:
     name: str
     available: int = 0                      # rows of the asked tasks and splits
     dropped: dict[str, int] = field(default_factory=dict)
+    dropped_by_task: dict[str, dict[str, int]] = field(default_factory=dict)   # reason -> task -> rows
     eligible: int = 0                       # after frames, filters, dedup, leakage and cap
     requested_share: float = 0.0
     selected: int = 0                       # rows written (repeats included)
@@ -36,9 +37,20 @@ class SourceStats:
     no_frames: int = 0                      # rows written without frames (frames: optional)
     by_task: dict[str, int] = field(default_factory=dict)
 
-    def drop(self, reason: str, n: int) -> None:
+    def drop(self, reason: str, n: int, by_task: Mapping[str, int] | None = None) -> None:
         if n:
             self.dropped[reason] = self.dropped.get(reason, 0) + n
+        for task, k in (by_task or {}).items():
+            tasks = self.dropped_by_task.setdefault(reason, {})
+            tasks[task] = tasks.get(task, 0) + k
+
+    def drop_rows(self, reason: str, rows: pl.DataFrame) -> None:
+        """Count dropped rows by reason and by task."""
+        self.drop(reason, len(rows), task_counts(rows))
+
+
+def task_counts(rows: pl.DataFrame) -> dict[str, int]:
+    return dict(sorted(rows.group_by("task").len().iter_rows())) if len(rows) else {}
 
 
 @dataclass
@@ -46,6 +58,7 @@ class Selection:
     rows: pl.DataFrame                      # sample columns + _source, _folder, _framed, _pos
     stats: list[SourceStats]
     leaked_videos: list[str] = field(default_factory=list)   # kept with `leakage: allow`
+    labels: dict[str, dict] = field(default_factory=dict)     # label folder -> what made its labels
 
 
 def interval_columns() -> tuple[list[str], list[str]]:
@@ -56,6 +69,8 @@ def interval_columns() -> tuple[list[str], list[str]]:
 
 def measure(name: str) -> pl.Expr:
     """The value a filter bounds; null where it does not apply (such rows pass)."""
+    if name in LABEL_FILTERS:
+        return pl.col(labelled.column(name))
     if name == "duration":
         return pl.col("duration")
     if name == "query_words":
@@ -76,7 +91,7 @@ def keep(name: str, rng: Range) -> pl.Expr:
     return value.is_null() | ok
 
 
-def load_source(src: Source, index: int, stats: SourceStats) -> pl.DataFrame:
+def load_source(src: Source, index: int, stats: SourceStats, labels: labelled.Labels | None = None) -> pl.DataFrame:
     parts = []
     for folder in src.folders():
         ds = Ingested.open(folder)
@@ -102,13 +117,13 @@ def load_source(src: Source, index: int, stats: SourceStats) -> pl.DataFrame:
     rows = pl.concat(parts, how="vertical_relaxed")
     stats.available = len(rows)
     if src.frames == "required":
-        before = len(rows)
+        stats.drop_rows("no_frames", rows.filter(~pl.col("_framed")))
         rows = rows.filter(pl.col("_framed"))
-        stats.drop("no_frames", before - len(rows))
+    rows, unlabelled = labelled.join(rows, src, labels)
+    stats.drop_rows("no_label", unlabelled)
     for name, rng in src.filters.items():
-        before = len(rows)
+        stats.drop_rows(f"filter_{name}", rows.filter(~keep(name, rng)))
         rows = rows.filter(keep(name, rng))
-        stats.drop(f"filter_{name}", before - len(rows))
     return rows
 
 
@@ -128,7 +143,8 @@ def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], Non
     """The chosen rows with their output positions. `budget(eligible rows per source, rows per source)`
     runs before any row is drawn (budget.Budget.check refuses a mixture too large to make)."""
     stats = [SourceStats(s.name) for s in recipe.sources]
-    loaded = [load_source(s, i, stats[i]) for i, s in enumerate(recipe.sources)]
+    labels = labelled.load(recipe)
+    loaded = [load_source(s, i, stats[i], labels) for i, s in enumerate(recipe.sources)]
     rows = pl.concat(loaded, how="vertical_relaxed")
     if recipe.dedup:
         rows = dedup(rows, stats)
@@ -151,7 +167,8 @@ def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], Non
         budget(per_source, counts)
     chosen = []
     for i, (part, k) in enumerate(zip(per_source, counts)):
-        idx = allocate.draw(len(part), k, np.random.default_rng(seeds[i][1]))
+        by = labelled.weights(part, recipe.difficulty) if recipe.difficulty is not None and len(part) else None
+        idx = allocate.draw(len(part), k, np.random.default_rng(seeds[i][1]), by)
         stats[i].requested_share, stats[i].selected = wanted[i], len(idx)
         stats[i].repeated = len(idx) - len(np.unique(idx))
         chosen.append(part[idx] if len(idx) else part.clear())
@@ -159,9 +176,9 @@ def select(recipe: Recipe, budget: Callable[[list[pl.DataFrame], list[int]], Non
     order = np.random.default_rng(streams[-1]).permutation(len(out))
     out = out.with_columns(pl.Series("_pos", order, dtype=pl.Int64))
     for i, part in enumerate(chosen):
-        stats[i].by_task = dict(sorted(part.group_by("task").len().iter_rows())) if len(part) else {}
+        stats[i].by_task = task_counts(part)
         stats[i].no_frames = int((~part["_framed"]).sum()) if len(part) else 0
-    return Selection(out, stats, leaked)
+    return Selection(out, stats, leaked, labels.folders if labels else {})
 
 
 def realised(stats: list[SourceStats]) -> Mapping[str, float]:

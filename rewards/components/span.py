@@ -50,7 +50,7 @@ def score(pred: tuple[float, float], truth: Truth, part: AnswerPart) -> float:
 def metrics(preds: Sequence, truths: Sequence[Truth], part: AnswerPart, include_given: bool) -> dict[str, float]:
     ious = [temporal_iou(p, as_interval(published(t, "span"))) if p is not None else 0.0 for p, t in zip(preds, truths)]
     recall = {f"R1@{t:g}": v for t, v in percent_at(ious, THRESHOLDS).items()}
-    return {**recall, "mIoU": 100.0 * mean(ious)}
+    return {"mIoU": 100.0 * mean(ious), **recall}   # the headline first (`rewards.compare`)
 
 
 def render(pred: tuple[float, float]) -> str:

@@ -15,5 +15,6 @@ GROUNDED_QA = register_task(
             AnswerPart(tag="glue", label="spanset", component="iou"),
         ),
         weights={"format": 1.0, "accuracy": 1.0, "iou": 1.0},
+        success={"format": 1.0, "accuracy": 1.0},  # reward labels: a completion in the contract that meets this bar
     )
 )

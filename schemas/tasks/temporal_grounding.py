@@ -12,5 +12,6 @@ TEMPORAL_GROUNDING = register_task(
         ),
         parts=(AnswerPart(tag="answer", label="span", component="iou"),),
         weights={"format": 1.0, "iou": 1.0},
+        success={"format": 1.0, "iou": 0.5},  # reward labels: a completion in the contract that meets this bar
     )
 )

@@ -13,6 +13,7 @@ TRACKING = register_task(
         ),
         parts=(AnswerPart(tag="answer", label="boxtrack", component="iou", given=1),),
         weights={"format": 1.0, "iou": 1.0},
+        success={"format": 1.0, "iou": 0.5},  # reward labels: a completion in the contract that meets this bar
         think_hint="you may note where the object moves",
     )
 )

@@ -9,5 +9,6 @@ VIDEO_QA = register_task(
         intro="Question: {query}\nOptions:\n{options}\nPick the correct option.",
         parts=(AnswerPart(tag="answer", label="choice", component="accuracy"),),
         weights={"format": 1.0, "accuracy": 1.0},
+        success={"format": 1.0, "accuracy": 1.0},  # reward labels: a completion in the contract that meets this bar
     )
 )

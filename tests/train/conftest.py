@@ -34,12 +34,21 @@ def e_share(task, completions, truths, profile="default", weights=None):
     return SimpleNamespace(total=total, components={"e_share": total})
 
 
+# The tests' own run shape (the shipped tiny_cpu.yaml is tuned to learn in the demo, not to be small):
+# 2 prompts x 4 completions of 8 new tokens, a reference model, 4 steps.
+TEST_RUN = (
+    "data.prompts_per_step=2", "data.prefetch=4", "data.epochs=1", "data.max_frames=0", "data.max_prompt_tokens=0",
+    "rollout.group_size=4", "rollout.temperature=1.0", "rollout.max_new_tokens=8", "loss.beta=0.04",
+    "optim.lr=1e-3", "optim.micro_batch_size=4", "run.steps=4", "run.save_every=2", "run.sample_every=2",
+)
+
+
 @pytest.fixture
 def tiny_config(tiny_model_dir, shards, tmp_path):
     """A function building the tiny CPU config with test paths and extra `key=value` overrides."""
     def make(*overrides: str, out: Path | None = None):
         base = [
-            f"model.path={tiny_model_dir}", f"data.shards={shards}", f"run.out={out or tmp_path / 'run'}",
+            *TEST_RUN, f"model.path={tiny_model_dir}", f"data.shards={shards}", f"run.out={out or tmp_path / 'run'}",
             "run.progress=false", "run.tensorboard=false", "run.sample_every=0",
         ]
         return load_config(TINY_CONFIG, base + list(overrides))

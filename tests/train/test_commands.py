@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from tests.train.conftest import TEST_RUN
 from vrft.errors import UserError
 
 
@@ -83,11 +84,16 @@ def test_train_end_to_end_with_the_real_rewards_and_resume(tmp_path, tiny_model_
     from vrft.cli import main
 
     config = "train/configs/tiny_cpu.yaml"
-    common = [f"model.path={tiny_model_dir}", f"data.shards={shards}", f"run.out={tmp_path / 'run'}",
+    common = [*TEST_RUN, f"model.path={tiny_model_dir}", f"data.shards={shards}", f"run.out={tmp_path / 'run'}",
               "run.progress=false", "run.sample_every=1", "run.samples_shown=8"]
     assert main(["train", config, *common, "run.steps=2"]) == 0
     out = capsys.readouterr().out
     assert "trained 2 steps" in out and "final" in out
+    # a random model under the real rewards: every completion cut at 8 tokens, every group alike, said so
+    assert "mean reward cannot be told from noise in so few steps: 0.0000 (step 1) -> 0.0000 (step 2)" in out
+    assert "warning: in 2 of 2 steps every group's completions scored alike" in out
+    assert "100% of completions hit rollout.max_new_tokens" in out
+    assert "shown fewer frames" not in out and "every stored frame shown" in out  # TEST_RUN sets no frame limit
     # a second run into the same run.out, and a resume with a changed setting, are refused before any work
     assert main(["train", config, *common, "run.steps=2"]) == 2
     assert "already holds a run; continue it with --resume" in capsys.readouterr().err

@@ -19,7 +19,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.train.conftest import TINY_CONFIG
+from tests.train.conftest import TEST_RUN, TINY_CONFIG
 from train.config import load_config
 from train.losses import Totals, policy_loss
 from train.scoring import score_rows
@@ -204,7 +204,7 @@ def one_step(early_ending_model, shards, tmp_path_factory):
         if overrides not in done:
             out = tmp_path_factory.mktemp("run")
             cfg = load_config(TINY_CONFIG, [
-                f"model.path={early_ending_model}", f"data.shards={shards}", f"run.out={out}", "run.progress=false",
+                *TEST_RUN, f"model.path={early_ending_model}", f"data.shards={shards}", f"run.out={out}", "run.progress=false",
                 "run.tensorboard=false", "run.steps=1", "run.save_every=0", "run.sample_every=1",
                 "run.samples_shown=8", "loss.beta=0", "loss.mask_truncated=true", "optim.max_grad_norm=0",
                 *overrides,

@@ -100,9 +100,9 @@ def combo_config(cfg, aggregation: str, masked: bool, scale: str):
 
 def config(model_dir: Path, shards: Path, out: Path, *overrides: str):
     from train.config import load_config
-    from tests.train.conftest import TINY_CONFIG
+    from tests.train.conftest import TEST_RUN, TINY_CONFIG
 
-    base = [f"model.path={model_dir}", f"data.shards={shards}", f"run.out={out}", "run.progress=false",
+    base = [*TEST_RUN, f"model.path={model_dir}", f"data.shards={shards}", f"run.out={out}", "run.progress=false",
             "run.tensorboard=false", "run.sample_every=0", "data.prompts_per_step=1", "rollout.group_size=4",
             "loss.beta=0.1", "run.steps=0", "run.save_every=2", "loss.aggregation=token-mean",
             "loss.advantage_scale=batch"]

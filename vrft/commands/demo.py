@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vrft.demo_size import DemoSize
 from vrft.options import number
 
 
@@ -13,23 +14,37 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the whole job end to end on a dataset it generates (no network); writes an HTML report",
         description="Generate a small raw video dataset with exact truth (ffmpeg), ingest it with Beam, validate "
-        "it, mix training and evaluation shards, build the tiny model, evaluate, train a few GRPO steps, "
-        "evaluate again, and write one HTML report (reward curves, dataset plots, sample contact sheets, metrics).",
+        "it, mix training and held-out shards, build the tiny model, evaluate it, warm-start it on the answer "
+        "contract (guesses, not answers), evaluate, train GRPO, evaluate again, and write one HTML report: whether "
+        "GRPO beat the warm start and the floors on held-out videos, with intervals, reward curves, dataset plots "
+        "and sample contact sheets. OUT is replaced on a rerun only when an earlier `vrft demo` made it; any other "
+        "folder that is not empty is refused.",
     )
-    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="where everything goes (default: runs/demo)")
-    p.add_argument("--videos", type=number(int, min=1), default=12, help="videos to generate (4 samples each; default 12)")
-    p.add_argument("--steps", type=number(int, min=1), default=8, help="GRPO steps (default 8)")
-    p.add_argument("--warm-steps", type=number(int, min=0), default=240, help="supervised warm-start steps (default 240)")
+    d = DemoSize()
+    p.add_argument("--out", type=Path, default=Path("runs/demo"),
+                   help="where everything goes: new, empty, or an earlier demo's folder (default: runs/demo)")
+    p.add_argument("--videos", type=number(int, min=2), default=d.videos,
+                   help=f"training videos, one sample per task each (default {d.videos})")
+    p.add_argument("--eval-videos", type=number(int, min=2), default=d.eval_videos,
+                   help=f"held-out videos: samples per task in the evaluation (default {d.eval_videos})")
+    p.add_argument("--steps", type=number(int, min=2), default=d.steps, help=f"GRPO steps (default {d.steps})")
+    p.add_argument("--warm-steps", type=number(int, min=0), default=d.warm_steps,
+                   help=f"supervised warm-start steps on guesses, 8 examples each (default {d.warm_steps})")
+    p.add_argument("--seed", type=number(int, min=0, max=2**32 - 1), default=d.seed,
+                   help=f"videos, weights, guesses and sampling (default {d.seed})")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
+    from pipelines.outputs import FolderRefused
+    from vrft.demo import run_demo  # torch, transformers, Beam: loaded only when the demo runs
+    from vrft.errors import UserError
 
-    from vrft.demo import run_demo
-
-    if args.out.exists():
-        shutil.rmtree(args.out)  # the demo is regenerated from scratch: its folder holds nothing else
-    report = run_demo(args.out, videos=args.videos, steps=args.steps, warm_steps=args.warm_steps)
+    size = DemoSize(videos=args.videos, eval_videos=args.eval_videos, warm_steps=args.warm_steps, steps=args.steps,
+                    seed=args.seed)
+    try:
+        report = run_demo(args.out, size)
+    except FolderRefused as err:
+        raise UserError(str(err)) from None
     print(f"report: {report.resolve()}")
     return 0

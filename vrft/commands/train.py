@@ -10,6 +10,7 @@ from pathlib import Path
 
 from train.config import load_config
 from train.preflight import check_model, check_run_folder, check_shards, record_config
+from train.summary import describe, reward_trend
 from vrft.errors import UserError
 
 
@@ -66,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
           f"{summary['parameters']:,} parameters trainable")
     if last:
         print(f"last step: reward {last['reward/mean']:.4f}, kl {last['kl']:.4f}, {last['step_seconds']:.2f} s/step")
+    for line in describe(reward_trend(summary["history"])):
+        print(line)
+    print(summary["prompts"])
     out = summary["out"]
     print(f"wrote {out}/metrics.jsonl, samples.jsonl, checkpoints/, model {out}/final")
     return 0
@@ -81,6 +85,8 @@ def _train(cfg, args: argparse.Namespace, allow: list[str]) -> dict:
     resume = Path(args.resume_from) if args.resume_from else args.resume
     if _main_process():
         print(f"vrft train: config checked; loading torch and transformers ... (run.out {cfg.run.out})", flush=True)
+    from train.threads import cpu_threads
     from train.trainer import run_training  # torch and transformers: seconds to import, for training only
 
+    cpu_threads()
     return run_training(cfg, resume=resume)
