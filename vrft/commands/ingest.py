@@ -15,6 +15,7 @@ from pipelines import storage
 from pipelines.ingest import IngestConfig, progress
 from pipelines.normalize import RepairPolicy
 from pipelines.sources import adapter_names
+from vrft.beam_command import print_dry_run, ticking
 from pipelines.sources.base import SourceOptions
 from pipelines.video.policy import FramePolicy
 from pipelines.video.worker import machine_cores
@@ -139,31 +140,20 @@ def run(args: argparse.Namespace) -> int:
         allow_large=args.allow_large,
     )
     progress.reset()
-    stop = threading.Event()
-    ticker = threading.Thread(target=_progress, args=(stop, 1.0 if sys.stderr.isatty() else 10.0), daemon=True)
-    if not args.dry_run:
-        ticker.start()
     try:
-        result = run_ingest(
-            cfg, getattr(args, "extra", []), runner=args.runner, dry_run=args.dry_run,
-            overwrite=args.overwrite, resume=args.resume,
-        )
+        with ticking(_progress, enabled=not args.dry_run):
+            result = run_ingest(
+                cfg, getattr(args, "extra", []), runner=args.runner, dry_run=args.dry_run,
+                overwrite=args.overwrite, resume=args.resume,
+            )
     except IngestError as err:
         raise UserError(str(err)) from None
     except storage.EnvironmentFailure as err:
         print(f"vrft ingest: error: {err} (the machine, not the data: no record was rejected for it and no "
               "manifest.json was written; fix it, then finish the run with --resume)", file=sys.stderr)
         return 1
-    finally:
-        stop.set()
-        if ticker.is_alive():
-            ticker.join()
     if args.dry_run:
-        print(f"dry run: {args.dataset} -> {cfg.out} on {args.runner}; nothing was run")
-        print("options: " + " ".join(f"--{k}={v}" for k, v in sorted(result.options.items())))
-        print("plan:")
-        for line in result.plan:
-            print("  " + line)
+        print_dry_run(f"{args.dataset} -> {cfg.out} on {args.runner}", result.options, result.plan)
         return 0
     _summary(result)
     if args.no_validate:

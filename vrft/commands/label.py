@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from vrft.beam_command import print_dry_run, ticking
 from vrft.errors import UserError
 from vrft.options import number
 from vrft.table import print_table
@@ -102,24 +103,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     out = args.out.rstrip("/") or "/"
     progress.reset()
-    stop = threading.Event()
-    ticker = threading.Thread(target=_ticker, args=(stop, work.samples, 1.0 if sys.stderr.isatty() else 10.0),
-                              daemon=True)
-    if not (args.dry_run or args.no_progress):
-        ticker.start()
-    try:
+    with ticking(_ticker, work.samples, enabled=not (args.dry_run or args.no_progress)):
         result = run_label(args.data, out, settings, beam_args, runner=args.runner,
                            dry_run=args.dry_run, overwrite=args.overwrite, resume=args.resume, planned=work)
-    finally:
-        stop.set()
-        if ticker.is_alive():
-            ticker.join()
     if args.dry_run:
-        print(f"dry run: {len(work.units)} units, {work.samples} samples -> {out} on {args.runner}; nothing was run")
-        print("options: " + " ".join(f"--{k}={v}" for k, v in sorted(result.options.items())))
-        print("plan:")
-        for line in result.plan:
-            print("  " + line)
+        print_dry_run(f"{len(work.units)} units, {work.samples} samples -> {out} on {args.runner}",
+                      result.options, result.plan)
         return 0
     m = result.manifest
     rows = [[k, v] for k, v in m["samples"].items()] + [[f"  skipped: {k}", v] for k, v in m["skipped_by_reason"].items()]
