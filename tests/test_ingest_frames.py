@@ -286,3 +286,12 @@ def test_a_box_track_on_a_video_file_gets_exactly_the_frames_its_boxes_sit_on(re
     assert sample["task"] == "tracking" and [b["t"] for b in sample["boxes"]] == times
     assert [r["reason"] for r in table(out, "rejects")] == ["frame_plan_conflict"]
     assert m["counts"] == {"input": 2, "written": 1, "repaired": 0, "rejected": 1}
+
+
+def test_videos_per_second_counts_decoded_videos_not_missing_ones(charades_clip, tmp_path):
+    src, _, _ = charades_clip
+    txt = tmp_path / "charades_sta_test.txt"
+    txt.write_text("ZZZZZ 1.0 2.0##nobody has this video.\nYYYYY 3.0 4.0##nor this one.\n")
+    m = ingest(tmp_path / "out", "charades-sta", txt, videos=str(src / "videos"))
+    assert m["videos"]["failed_by_reason"] == {"video_missing": 2}
+    assert m["timings"]["videos_per_s"] == 0  # two lookups that found nothing, no video decoded
