@@ -17,19 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-
-def clock(seconds: float | None) -> str:
-    """H:MM:SS, or '?' when not known yet."""
-    if seconds is None:
-        return "?"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def eta_seconds(elapsed: float, done: int, remaining: int) -> float | None:
-    """Time left at the mean pace of the `done` steps that took `elapsed` seconds; None before one is done."""
-    return None if done <= 0 else elapsed / done * remaining
+from train.pace import clock, left_at_mean_pace
 
 
 def slowest_phase(metrics: Mapping[str, float]) -> tuple[str, float] | None:
@@ -80,7 +68,7 @@ class StepProgress:
         now = time.monotonic()
         done = step - self.start
         elapsed = now - (self._first_started if self._first_started is not None else now)
-        eta = eta_seconds(elapsed, done, max(self.total - step, 0))
+        eta = left_at_mean_pace(elapsed, done, max(self.total - step, 0))
         info = f"reward {metrics['reward/mean']:.3f}" if "reward/mean" in metrics else ""
         slow = slowest_phase(metrics)
         if self._bar is not None:

@@ -17,7 +17,8 @@ from schemas.config import ConfigError
 from tests.train.conftest import TINY_CONFIG, e_share
 from train.config import load_config
 from train.metrics import ZeroSpreadWatch
-from train.progress import StepProgress, clock, eta_seconds
+from train.pace import clock, left_at_mean_pace
+from train.progress import StepProgress
 from train.trainer import run_training
 
 WARNING = "steps in a row with zero reward spread"
@@ -62,9 +63,9 @@ def test_the_trainer_warns_on_flat_rewards_and_not_on_a_varied_one(tiny_config, 
 # ---- the progress line -------------------------------------------------------------------------------
 
 
-def test_eta_and_clock():
-    assert eta_seconds(elapsed=10.0, done=2, remaining=8) == 40.0
-    assert eta_seconds(elapsed=3.0, done=0, remaining=8) is None
+def test_what_is_left_at_the_mean_pace_and_the_clock():
+    assert left_at_mean_pace(spent=10.0, done=2, remaining=8) == 40.0   # 5 a unit, 8 units left
+    assert left_at_mean_pace(spent=3.0, done=0, remaining=8) is None     # no pace before one is done
     assert clock(3725) == "1:02:05" and clock(None) == "?"
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from train.pace import clock, left_at_mean_pace
 from vrft.beam_command import print_dry_run, ticking
 from vrft.errors import UserError
 from vrft.options import number
@@ -49,16 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run, pass_through=True)
 
 
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
 def progress_line(done: int, total: int, completions: int, elapsed: float) -> str:
     """`labelled 12/40 samples · 96 completions (3.1/s) · 0:00:31 · eta 0:01:12` (eta once a sample is done)."""
     rate = completions / elapsed if elapsed > 0 else 0.0
-    eta = _clock((total - done) * elapsed / done) if done else "?"
-    return f"labelled {done}/{total} samples · {completions} completions ({rate:.1f}/s) · {_clock(elapsed)} · eta {eta}"
+    eta = clock(left_at_mean_pace(elapsed, done, total - done))
+    return f"labelled {done}/{total} samples · {completions} completions ({rate:.1f}/s) · {clock(elapsed)} · eta {eta}"
 
 
 def _ticker(stop: threading.Event, total: int, interval: float) -> None:
