@@ -43,11 +43,16 @@ SETUP_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pat
 
 
 @dataclass
-class IngestResult:
+class BeamRunResult:
+    """What a vrft Beam job returns: its folder and manifest, or (dry run) its graph and options."""
+
     out: str
     manifest: dict[str, Any] = field(default_factory=dict)
     plan: list[str] = field(default_factory=list)       # the graph's stages (dry runs)
     options: dict[str, Any] = field(default_factory=dict)
+
+
+IngestResult = BeamRunResult
 
 
 def pipeline_options(args: Sequence[str], runner: str = LOCAL_RUNNER) -> PipelineOptions:

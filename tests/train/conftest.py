@@ -34,6 +34,23 @@ def e_share(task, completions, truths, profile="default", weights=None):
     return SimpleNamespace(total=total, components={"e_share": total})
 
 
+class Stop(Exception):
+    """A process dying mid-run, as the tests stage it."""
+
+
+def dies_on_call(n: int):
+    """`e_share` that raises `Stop` on its `n`-th call (the process dies during that step's scoring)."""
+    calls = []
+
+    def score(*args, **kw):
+        calls.append(1)
+        if len(calls) == n:
+            raise Stop
+        return e_share(*args, **kw)
+
+    return score
+
+
 # The tests' own run shape (the shipped tiny_cpu.yaml is tuned to learn in the demo, not to be small):
 # 2 prompts x 4 completions of 8 new tokens, a reference model, 4 steps.
 TEST_RUN = (

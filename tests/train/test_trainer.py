@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 import train.model
 from train.model import vision_tower
 from train.trainer import GRPOTrainer, run_training
-from tests.train.conftest import e_share
+from tests.train.conftest import Stop, dies_on_call, e_share
 
 
 def first_tensor(output):
@@ -90,10 +90,6 @@ def _prompts(trainer):
         batches.close()
 
 
-class Stop(Exception):
-    pass
-
-
 def test_resume_continues_exactly(tiny_config, tiny_model_dir, tmp_path):
     """4 steps in one go == 3 steps (checkpoint at 2), the process dies in step 4, a fresh trainer resumes
     from step 2 for 2 more; the logs hold each step once."""
@@ -102,16 +98,8 @@ def test_resume_continues_exactly(tiny_config, tiny_model_dir, tmp_path):
               "run.sample_every=1")
     whole = run_training(tiny_config(*common, out=tmp_path / "a"), score_fn=e_share)
 
-    calls = []
-
-    def dies_in_step_four(*args, **kw):
-        calls.append(1)
-        if len(calls) == 4:
-            raise Stop
-        return e_share(*args, **kw)
-
     with pytest.raises(Stop):
-        run_training(tiny_config(*common, out=tmp_path / "b"), score_fn=dies_in_step_four)
+        run_training(tiny_config(*common, out=tmp_path / "b"), score_fn=dies_on_call(4))
     resumed = run_training(tiny_config(*common, out=tmp_path / "b"), resume=True, score_fn=e_share)
 
     assert resumed["resumed_from"].endswith("step-0000002") and resumed["steps"] == 4

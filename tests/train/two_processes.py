@@ -160,13 +160,9 @@ def recording(trainer, steps: list[dict[str, Any]]) -> None:
     trainer.train_step = step
 
 
-class Stop(Exception):
-    pass
-
-
 def run_runs(model_dir: Path, shards: Path, out: Path) -> dict[str, Any]:
     """Uninterrupted (a), and stopped in step 4 then resumed from the step-2 checkpoint (b)."""
-    from tests.train.conftest import e_share
+    from tests.train.conftest import Stop, dies_on_call, e_share
     from train.trainer import GRPOTrainer
 
     a = GRPOTrainer(config(model_dir, shards, out / "a"), score_fn=e_share)
@@ -174,16 +170,8 @@ def run_runs(model_dir: Path, shards: Path, out: Path) -> dict[str, Any]:
     recording(a, steps)
     whole = a.train()
 
-    calls = []
-
-    def dies_in_step_four(*args, **kw):
-        calls.append(1)
-        if len(calls) == 4:
-            raise Stop
-        return e_share(*args, **kw)
-
     try:
-        GRPOTrainer(config(model_dir, shards, out / "b"), score_fn=dies_in_step_four).train()
+        GRPOTrainer(config(model_dir, shards, out / "b"), score_fn=dies_on_call(4)).train()
     except Stop:
         pass
     b = GRPOTrainer(config(model_dir, shards, out / "b"), score_fn=e_share)

@@ -26,7 +26,7 @@ from apache_beam.options.pipeline_options import StandardOptions, TestOptions
 from pipelines import outputs, storage
 from pipelines.ingest import progress
 from pipelines.ingest.run import (
-    LOCAL_RUNNER, REMOTE_RUNNERS, IngestError, describe, new_pipeline, pipeline_options, validate_remote,
+    LOCAL_RUNNER, REMOTE_RUNNERS, BeamRunResult, IngestError, describe, new_pipeline, pipeline_options, validate_remote,
 )
 from rewards.group_stats import group_stats, score_completions
 from schemas.errors import UserError
@@ -139,14 +139,6 @@ def build(p: beam.Pipeline, units: list[Unit], count: int, settings: LabelSettin
     read[EMPTY] | "WriteEmptyUnits" >> beam.Map(lambda e: output.write_unit(out, e[0], count, [], [], e[1]))
 
 
-@dataclass
-class LabelResult:
-    out: str
-    manifest: dict[str, Any] = field(default_factory=dict)
-    plan: list[str] = field(default_factory=list)          # the graph's stages (dry runs)
-    options: dict[str, Any] = field(default_factory=dict)
-
-
 def inputs_of(data: str, work: Plan, settings: LabelSettings) -> dict[str, str]:
     """The folders the run reads ({what: folder}), which its output must stay apart from."""
     folders = {data} if work.kind == "ingested" else {storage.parent(u.path) for u in work.units}
@@ -155,7 +147,7 @@ def inputs_of(data: str, work: Plan, settings: LabelSettings) -> dict[str, str]:
 
 def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str] = (), runner: str = LOCAL_RUNNER,
               dry_run: bool = False, overwrite: bool = False, resume: bool = False,
-              planned: Plan | None = None) -> LabelResult:
+              planned: Plan | None = None) -> BeamRunResult:
     """Label `data` into `out`. `planned`: the plan when the caller made it already (for its progress bar)."""
     t0 = time.perf_counter()
     work = planned or plan(data, settings.think)
@@ -168,7 +160,7 @@ def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str]
             options.view_as(TestOptions).dry_run = True
             p = new_pipeline(options)
             build(p, work.units, len(work.units), settings, out)
-            return LabelResult(out, plan=describe(p), options=options.get_all_options(drop_default=True))
+            return BeamRunResult(out, plan=describe(p), options=options.get_all_options(drop_default=True))
         identity = {**settings.identity(), "data": data, "units": len(work.units), "samples": work.samples}
         outputs.check_apart(out, inputs_of(data, work, settings))
         with outputs.locked(out, "label"):
@@ -192,4 +184,4 @@ def run_label(data: str, out: str, settings: LabelSettings, beam_args: list[str]
             output.write_manifest(out, manifest)
     except (IngestError, outputs.FolderRefused) as err:
         raise UserError(str(err)) from None
-    return LabelResult(out, manifest=manifest, options=options.get_all_options(drop_default=True))
+    return BeamRunResult(out, manifest=manifest, options=options.get_all_options(drop_default=True))
