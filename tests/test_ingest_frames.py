@@ -72,7 +72,7 @@ def test_real_charades_clip_frames_every_half_second_span_intact(charades_clip):
     assert drinking[0]["span"] == {"start": 3.4, "end": 10.5} and drinking[0]["repairs"] == []
     assert drinking[0]["duration"] == video["duration"]  # with frames, the probed duration is the one used
     assert m["counts"] == {"input": 1, "written": 1, "repaired": 0, "rejected": 0}
-    assert m["videos"] == {"written": 1, "failed": 0, "failed_by_reason": {}}
+    assert m["videos"] == {"written": 1, "failed": 0, "decoded": 1, "failed_by_reason": {}}
 
 
 def test_video_parts_store_frames_uncompressed_plain_in_bounded_row_groups(charades_clip):
@@ -294,4 +294,4 @@ def test_videos_per_second_counts_decoded_videos_not_missing_ones(charades_clip,
     txt.write_text("ZZZZZ 1.0 2.0##nobody has this video.\nYYYYY 3.0 4.0##nor this one.\n")
     m = ingest(tmp_path / "out", "charades-sta", txt, videos=str(src / "videos"))
     assert m["videos"]["failed_by_reason"] == {"video_missing": 2}
-    assert m["timings"]["videos_per_s"] == 0  # two lookups that found nothing, no video decoded
+    assert m["videos"]["decoded"] == 0  # two lookups that found nothing: no video decoded (videos/s counts these)

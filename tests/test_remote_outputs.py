@@ -45,7 +45,7 @@ def test_an_ingestion_folder_round_trips_through_the_writer_and_the_manifest(roo
     assert m["counts"] == {"input": 10, "written": 7, "repaired": 2, "rejected": 3}
     assert m["repaired_by_reason"] == {"span_end_clipped": 2, "span_start_clipped": 1}
     assert m["rejected_by_reason"] == {"a": 2, "b": 1}
-    assert m["videos"] == {"written": 2, "failed": 1, "failed_by_reason": {"decode_timeout": 1}}
+    assert m["videos"] == {"written": 2, "failed": 1, "decoded": 3, "failed_by_reason": {"decode_timeout": 1}}
     assert m["files"] == {"samples": ["samples/part-00000-of-00002.parquet", "samples/part-00001-of-00002.parquet"],
                           "videos": ["videos/part-00000-of-00001.parquet"],
                           "rejects": ["rejects/part-00000-of-00001.parquet"]}

@@ -57,7 +57,7 @@ def test_a_run_whose_videos_all_fail_keeps_its_batch_records_and_no_empty_part(t
     cfg = IngestConfig("jsonl", SourceOptions((str(src),), videos=str(tmp_path / "videos")), str(out))
     m = run_ingest(cfg, ["--direct_num_workers=1"]).manifest
     assert m["counts"]["written"] == 0 and m["rejected_by_reason"] == {"video_missing": 3}
-    assert m["videos"] == {"written": 0, "failed": 3, "failed_by_reason": {"video_missing": 3}}
+    assert m["videos"] == {"written": 0, "failed": 3, "decoded": 0, "failed_by_reason": {"video_missing": 3}}
     assert _every_part_has_rows_and_loads(out) == {"rejects": 3}
     assert layout.parts(str(out), "videos") == [] and layout.batch_records(str(out), "videos")
     assert not (out / "samples").exists()

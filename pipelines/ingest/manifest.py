@@ -47,6 +47,7 @@ def count_outputs(out: str) -> dict[str, Any]:
     failed: dict[str, Any] = {}
     for record in layout.batch_records(out, "videos"):
         failed.update(read_failures(record))
+    written = sum(meta.num_rows for meta in video_metadata)
     return {
         "written": len(repairs),
         "repaired": sum(1 for r in repairs if r),
@@ -54,8 +55,10 @@ def count_outputs(out: str) -> dict[str, Any]:
         "repaired_by_reason": dict(sorted(Counter(x for r in repairs for x in (r or [])).items())),
         "rejected_by_reason": dict(sorted(Counter(reasons).items())),
         "videos": {
-            "written": sum(meta.num_rows for meta in video_metadata),
+            "written": written,
             "failed": len(failed),
+            # what the decoders worked on: a video that was not found was looked up, not decoded
+            "decoded": written + sum(1 for v in failed.values() if v[0] != ABSENT),
             "failed_by_reason": dict(sorted(Counter(v[0] for v in failed.values()).items())),
         },
     }
