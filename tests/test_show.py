@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from PIL import Image
 
 import schemas
@@ -121,3 +122,66 @@ def test_show_refuses_a_corrupted_frame_with_one_line(tmp_path):
     res = subprocess.run([sys.executable, "-m", "vrft", "show", str(folder), "toy-1"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "frames [4] of 8 do not match their checksums" in res.stderr
+
+
+def test_frames_beyond_the_limit_are_drawn_evenly_spaced_from_first_to_last():
+    from pipelines.sample_sheet import MAX_FRAMES, shown_frames
+
+    assert MAX_FRAMES == 64 and shown_frames(64) == list(range(64))
+    assert shown_frames(127) == list(range(0, 127, 2))       # 126 / 63 = every second frame, the last one included
+
+
+def test_a_frame_shows_the_box_nearest_its_time_within_half_a_frame_step():
+    from pipelines.sample_sheet import _box_at
+
+    sample = {"boxes": [{"t": 0.0, "x0": 0.1}, {"t": 1.0, "x0": 0.2}]}
+    assert _box_at(sample, 0.9, tol=0.5)["x0"] == 0.2
+    assert _box_at(sample, 0.5, tol=0.5)["x0"] == 0.1          # exactly half a step away still counts
+    assert _box_at(sample, 1.6, tol=0.5) is None               # no box near this frame
+    assert _box_at({"boxes": []}, 0.0, tol=0.5) is None and _box_at({}, 0.0, tol=0.5) is None
+
+
+def test_show_reads_a_single_training_shard_file(tmp_path):
+    from pipelines.sample_sheet import load_sample
+    from train.synthetic_training_shards import write_toy_shards
+
+    write_toy_shards(tmp_path / "shards", rows=1, files=1, frames=4)
+    (path,) = (tmp_path / "shards").glob("*.parquet")
+    sample, frames = load_sample(path, "toy-00000")
+    assert sample["sample_id"] == "toy-00000" and len(frames["frames"]) == 4
+
+
+@pytest.mark.parametrize("task, truth", [
+    ("temporal_grounding", {"span": {"start": 1.0, "end": 2.0}}),
+    ("grounded_qa", {"spans": [{"start": 1.0, "end": 2.0}], "choices": ["a cup", "a book"], "answer_index": 0}),
+])
+def test_the_frames_inside_the_span_are_framed_and_the_timeline_shades_it(tmp_path, task, truth):
+    """Four frames at 0, 1, 2 and 3 s of a 4 s video, the truth 1 - 2 s: the panels of the frames at 1 s and
+    2 s (the 2nd and 3rd red squares from the left) get green borders, the others none; on the timeline the
+    shade runs from the mark of the frame at 1 s to the one at 2 s."""
+    from pipelines.sample_sheet import render_sample
+
+    times = [0.0, 1.0, 2.0, 3.0]
+    square = (0.3, 0.3, 0.7, 0.7)
+    sample = {"sample_id": "toy-3", "task": task, "dataset": "toy", "video_key": "v3", "query": "a person opens a door",
+              "duration": 4.0, **truth}
+    frames = {"frames": [_frame(t, square) for t in times], "timestamps": times, "fps": 1.0, "duration": 4.0}
+    img = np.asarray(Image.open(render_sample(sample, frames, tmp_path / "sheet.png")).convert("RGB")).astype(int)
+    red = (img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] < 80)
+    green = (img[..., 0] < 60) & (img[..., 1] > 100) & (img[..., 1] < 160) & (img[..., 2] < 60)   # matplotlib's "green"
+    squares, borders = _outlines(red), _outlines(green)
+    assert len(squares) == 4 and len(borders) == 2, (squares, borders)
+    for border, square_px in zip(borders, squares[1:3]):
+        assert border[0] < square_px[0] and square_px[2] < border[2] and border[1] < square_px[1] and square_px[3] < border[3]
+    # the timeline: the shade fills its height; its frame-time marks are black vertical lines across most of that
+    # height, the axis sides at 0 and 4 s too
+    top = max(s[3] for s in squares) + 20
+    shade = (np.abs(img[top:] - np.array([166, 210, 166])) < 20).all(axis=-1)       # green at alpha 0.35 on white
+    rows = np.nonzero(shade.any(axis=1))[0]
+    band = img[top + rows.min():top + rows.max() + 1]
+    dark = (band < 60).all(axis=-1)
+    marks = [x for x in range(img.shape[1]) if dark[:, x].sum() >= 0.7 * len(band)]
+    columns = [x for i, x in enumerate(marks) if i == 0 or x > marks[i - 1] + 1]     # first column of each line
+    assert len(columns) == 5, marks                                                 # 0 s (the side), 1, 2, 3 s, 4 s (the side)
+    xs = np.nonzero(shade.any(axis=0))[0]
+    assert abs(xs.min() - columns[1]) <= 3 and abs(xs.max() - columns[2]) <= 3, (xs.min(), xs.max(), columns)

@@ -75,14 +75,12 @@ def _interval_expectations(column: str) -> tuple[Expect, ...]:
     )
 
 
-def _interval_profile(column: str) -> Callable[[Frame], Mapping[str, Frame]]:
-    def profile(f: Frame) -> Mapping[str, Frame]:
-        start, end, dur = f[f"{column}.start"], f[f"{column}.end"], f["duration"]
-        return {"intervals": pd.DataFrame({
-            "label": column, "length_s": end - start, "start_frac": start / dur, "end_frac": end / dur,
-            "fraction": (end - start) / dur,
-        }).dropna()}
-    return profile
+def _interval_profile(column: str, f: Frame) -> Mapping[str, Frame]:
+    start, end, dur = f[f"{column}.start"], f[f"{column}.end"], f["duration"]
+    return {"intervals": pd.DataFrame({
+        "label": column, "length_s": end - start, "start_frac": start / dur, "end_frac": end / dur,
+        "fraction": (end - start) / dur,
+    }).dropna()}
 
 
 def _span_frame(t: pa.Table) -> Frame:
@@ -169,7 +167,9 @@ def _unchecked(task: schemas.Task, part: schemas.AnswerPart) -> str | None:
 
 VALIDATION = require(Requirement("validation checks", _unchecked)).name
 
-register_label_checks("span", LabelChecks(_span_frame, lambda: _interval_expectations("span"), _interval_profile("span")))
-register_label_checks("spanset", LabelChecks(_spans_frame, lambda: _interval_expectations("spans"), _interval_profile("spans")))
+register_label_checks("span", LabelChecks(_span_frame, lambda: _interval_expectations("span"),
+                                          lambda f: _interval_profile("span", f)))
+register_label_checks("spanset", LabelChecks(_spans_frame, lambda: _interval_expectations("spans"),
+                                             lambda f: _interval_profile("spans", f)))
 register_label_checks("boxtrack", LabelChecks(_boxes_frame, _boxes_expectations, _boxes_profile))
 register_label_checks("choice", LabelChecks(_choice_frame, _choice_expectations, _choice_profile))

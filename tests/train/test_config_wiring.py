@@ -181,6 +181,41 @@ def test_score_rows_weighs_each_component_as_configured():
     assert default.tolist() == pytest.approx([f + i for f, i in zip(FORMAT, IOU)])
 
 
+def _one_optimizer_step(max_grad_norm: float):
+    """The trainer's optimizer step on a two-weight model whose gradient is (6, 8), norm 10, beside a frozen
+    weight holding a gradient of 100 (not the trained weights': left out of the norm); plain SGD at lr 1 on the
+    trained weights, the linear schedule over 2 steps:
+    -> (the norm it reports, the move of the trained weights, lr for the next step, gradient left)."""
+    from types import SimpleNamespace
+
+    from accelerate import Accelerator
+
+    from train.trainer import GRPOTrainer, lr_lambda
+
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.fill_(5.0)
+    model.bias.requires_grad_(False)
+    model.weight.grad, model.bias.grad = torch.tensor([[6.0, 8.0]]), torch.tensor([100.0])
+    optimizer = torch.optim.SGD([model.weight], lr=1.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda("linear", 0, 2))
+    trainer = SimpleNamespace(cfg=SimpleNamespace(optim=SimpleNamespace(max_grad_norm=max_grad_norm)), model=model,
+                              accelerator=Accelerator(), optimizer=optimizer, scheduler=scheduler)
+    norm = GRPOTrainer._optimizer_step(trainer)
+    return norm, (-model.weight.detach()).flatten().tolist(), optimizer.param_groups[0]["lr"], model.weight.grad
+
+
+def test_max_grad_norm_clips_the_step_and_zero_turns_clipping_off():
+    norm, moved, lr, grad = _one_optimizer_step(1.0)
+    assert norm == pytest.approx(10.0)                            # the norm before clipping is what is logged
+    assert moved == pytest.approx([0.6, 0.8])                     # the step is the gradient scaled to norm 1
+    assert lr == pytest.approx(0.5) and grad is None              # the schedule steps; the gradients are cleared
+    norm, moved, *_ = _one_optimizer_step(0.0)                    # 0 = no clipping
+    assert norm == pytest.approx(10.0) and moved == pytest.approx([6.0, 8.0])
+    assert _one_optimizer_step(20.0)[1] == pytest.approx([6.0, 8.0])   # a bound above the norm changes nothing
+
+
 @pytest.fixture(scope="module")
 def early_ending_model(tiny_model_dir, tmp_path_factory):
     """The tiny model with every fifth token id also an end-of-sequence id: completions of many lengths."""
