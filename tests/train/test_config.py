@@ -59,6 +59,9 @@ def test_overrides_are_typed_and_nested():
     ("reward.profile=videochat_r1", r"reward.profile must be one of \['default', 'videochat-r1'\], got 'videochat_r1'"),
     ("model.path=", "model.path is required"),
     ("rollout.top_p=1.5", r"rollout.top_p must be in \(0, 1\]"),
+    ("data.max_frames=1", r"data.max_frames must be 0 \(all\) or >= 2"),
+    ("model.path=hub:bad id", r"model.path: 'hub:bad id' is not a hub id \(hub:ORG/NAME\)"),
+    ("reward.weights={temporal_grounding: {iou: -1}}", r"reward.weights.temporal_grounding.iou must be non-negative, got -1.0"),
 ])
 def test_mistakes_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):
@@ -75,3 +78,16 @@ def test_schedules():
     assert [round(lin(n), 4) for n in (0, 1, 2, 6, 10)] == [0.3333, 0.6667, 1.0, 0.5, 0.0]
     assert [round(cos(n), 4) for n in (2, 6, 10)] == [1.0, 0.5, 0.0]
     assert const(9) == 1.0
+
+
+def test_what_the_checks_let_through():
+    from train.config import model_source
+
+    base = CONFIGS / "tiny_cpu.yaml"
+    assert [load_config(base, [f"data.max_frames={n}"]).data.max_frames for n in (0, 2)] == [0, 2]
+    assert load_config(base, ["model.lora_rank=0", "model.lora_targets=[]"]).model.lora_targets == []
+    with pytest.raises(ConfigError, match="model.lora_targets must name at least one module when lora_rank > 0"):
+        load_config(base, ["model.lora_rank=4", "model.lora_targets=[]"])
+    assert load_config(base, ["model.path=hub:org/name"]).model.path == "hub:org/name"
+    assert model_source("hub:org/name") == "org/name" and model_source("/models/hub:x") == "/models/hub:x"
+    assert load_config(base, ["reward.weights={temporal_grounding: {iou: 0}}"]).reward.weights["temporal_grounding"]["iou"] == 0
