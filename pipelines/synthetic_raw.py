@@ -2,9 +2,12 @@
 for the demo and for end-to-end tests.
 
 Each video is rendered frame by frame (numpy) and encoded with ffmpeg: a coloured square moves in a
-straight line over a textured background, and for a known interval the background changes colour.
+straight line over a textured background, and at a known time the background turns another colour and
+stays so to the end. Videos last 4 to 12 seconds. Every event ends where its video ends, so the whole
+video is a strong floor, no fixed start fits videos of every length, and the score is decided by the
+start: a fraction of the stated duration, or the turn found in the frames.
 From the rendering parameters come four samples per video, in vrft's normalized JSONL form:
-- temporal_grounding: "the background turns <colour>" -> the interval;
+- temporal_grounding: "the background turns <colour>" -> from the turn to the end;
 - grounded_qa: "what colour does the background turn?" -> the colour, with the interval as evidence;
 - video_qa: "which way does the square move?" -> left / right / up / down;
 - tracking: "<colour> square" -> its box on 8 frames (first, last and six between), exactly where drawn.
@@ -60,7 +63,7 @@ class Scene:
 
 
 def make_scene(key: str, rng: random.Random, width: int = 224, height: int = 168, fps: int = 8) -> Scene:
-    n_frames = fps * rng.randint(6, 10)
+    n_frames = fps * rng.randint(4, 12)
     square, event = rng.sample(sorted(COLOURS), 2)
     side = height // 5
     direction = rng.choice(DIRECTIONS)
@@ -73,10 +76,9 @@ def make_scene(key: str, rng: random.Random, width: int = 224, height: int = 168
         "up": ((mid_x, hi_y), (mid_x + rng.randint(-10, 10), lo)),
     }[direction]
     end = (min(max(lo, end[0]), hi_x), min(max(lo, end[1]), hi_y))
-    first = rng.randint(fps, n_frames // 2)
-    last = rng.randint(first + fps, n_frames - fps // 2)
+    turn = rng.randint(fps, n_frames - 2 * fps)   # at least a second before it and two after
     base = tuple(rng.randint(60, 110) for _ in range(3))
-    return Scene(key, width, height, fps, n_frames, square, side, start, end, base, event, (first, last))
+    return Scene(key, width, height, fps, n_frames, square, side, start, end, base, event, (turn, n_frames))
 
 
 def render(scene: Scene, seed: int) -> np.ndarray:

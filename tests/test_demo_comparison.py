@@ -8,7 +8,7 @@ import pytest
 from rewards.compare import MetricComparison
 from rewards.intervals import Interval
 from schemas import get_task
-from vrft.demo_comparison import best_fractions, chance_accuracy, parsed, prior_answers, verdicts
+from vrft.demo_comparison import answer_variety, best_fractions, chance_accuracy, parsed, prior_answers, verdicts
 
 
 def span_truth(duration, start, end, **kw):
@@ -52,3 +52,16 @@ def test_parsed_share_takes_the_worst_part_of_a_task():
         return MetricComparison("grounded_qa", 10, comp, "unparsed", {"warm start": Interval(value, value, value)}, {})
     rows = {"grounded_qa": [unparsed("accuracy", 10.0), unparsed("iou", 30.0)]}
     assert parsed(rows, "warm start") == "grounded_qa 70%"
+
+
+def test_answer_variety_counts_distinct_answers_and_the_most_common():
+    answers = {
+        "temporal_grounding": {"a": "<answer>1.0 to 4.0</answer>", "b": "<answer>1.0 to  4.0</answer>",
+                               "c": "<answer>1.0 to 9.0</answer>"},
+        "video_qa": {"a": "<answer>B</answer>", "b": "<answer>B</answer>"},
+    }
+    assert answer_variety(answers) == [
+        "temporal_grounding: GRPO wrote 2 different answers for the 3 held-out videos; the most common, "
+        "'<answer>1.0 to 4.0</answer>', for 2.",   # whitespace alone does not make an answer different
+        "video_qa: GRPO wrote the same answer for all 2 held-out videos ('<answer>B</answer>').",
+    ]

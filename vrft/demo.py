@@ -45,7 +45,7 @@ from train.threads import cpu_threads
 from train.tiny_model import save_tiny_model
 from train.trainer import run_training
 from train.warmstart import warm_start
-from vrft.demo_comparison import compare_all, parsed, table_html, to_json, verdict_sentences
+from vrft.demo_comparison import answer_variety, compare_all, parsed, table_html, to_json, verdict_sentences
 from vrft.demo_size import DemoSize
 
 Say = Callable[[str], None]
@@ -131,11 +131,12 @@ def _run(out: Path, size: DemoSize, say: Say) -> Path:
     done = phase("comparing (bootstrap intervals) and writing the report")
     comparisons = compare_all(shards, completions, PAIRS, shards["train"])
     sentences = verdict_sentences(shards, comparisons, TRAINED_TASKS)
+    variety = answer_variety({task: completions["GRPO"][task] for task in TRAINED_TASKS})
     trend = describe(reward_trend(trained["history"]))
-    report = write_demo_report(out, manifest, validation, comparisons, sentences, trend, trained, cfg, size, ingested,
-                               threads)
+    report = write_demo_report(out, manifest, validation, comparisons, sentences, variety, trend, trained, cfg, size,
+                               ingested, threads)
     done()
-    for line in (*trend, *sentences):
+    for line in (*trend, *sentences, *variety):
         say(f"[demo] {line}")
     say("[demo] " + ", ".join(f"{k.split(' ')[0]} {v:.0f}s" for k, v in clock.items()))
     return report
@@ -211,7 +212,7 @@ def reward_curves(metrics_jsonl: Path, png: Path) -> Path:
 
 
 def write_demo_report(out: Path, manifest: dict[str, Any], validation, comparisons, sentences: list[str],
-                      trend: list[str], trained: dict[str, Any], cfg, size: DemoSize, ingested: Path,
+                      variety: list[str], trend: list[str], trained: dict[str, Any], cfg, size: DemoSize, ingested: Path,
                       threads: int) -> Path:
     """OUT/report.html (the verdicts, every metric with its interval, curves, samples, dataset plots)
     and OUT/comparison.json (every number behind them)."""
@@ -234,11 +235,15 @@ def write_demo_report(out: Path, manifest: dict[str, Any], validation, compariso
 text-align:left;font-size:90%}} img{{max-width:100%}} .grid img{{width:48%;margin:1%}} li{{margin:6px 0}}</style></head><body>
 <h1>vrft demo</h1>
 <p>A raw dataset made with ffmpeg ({size.videos} training and {size.eval_videos} held-out videos, {FRAME_SIZE[0]}x{FRAME_SIZE[1]}
-pixels: a coloured square moves in a straight line; the background changes colour for a known interval), ingested with Beam,
+pixels, 4 to 12 seconds long: a coloured square moves in a straight line; at a known time the background turns another colour
+and stays so to the end), ingested with Beam,
 validated, mixed into training and held-out shards; a tiny random Qwen2.5-VL-architecture model
 ({trained['parameters']:,} parameters), warm-started, then trained with GRPO on the CPU ({threads} torch thread).</p>
 <h2>Did GRPO learn?</h2>
 <ul>{''.join(f'<li>{html.escape(s, quote=False)}</li>' for s in sentences)}</ul>
+<p>How much GRPO's held-out answers vary from video to video (one answer for every video is a constant learned
+without looking at the video; answers that follow the stated duration read the prompt, not necessarily the frames):</p>
+<ul>{''.join(f'<li>{html.escape(s, quote=False)}</li>' for s in variety)}</ul>
 <p>Values are on held-out videos, greedy answers read by the default reward profile; [low, high] is a 95% interval
 (percentile bootstrap over the held-out samples); a difference's interval is paired (the same resampled samples for
 both), and "beat" means all of it lies above zero.</p>

@@ -127,6 +127,25 @@ def verdict_sentences(shards: Mapping[str, Path], comparisons: Mapping[str, Sequ
     return out
 
 
+def answer_variety(answers: Mapping[str, Mapping[str, str]], system: str = "GRPO") -> list[str]:
+    """Per task (task -> sample id -> completion), how many different answers `system` wrote for its
+    held-out videos and how often the most common one: a model that writes one answer for every video
+    has learned a constant (where events tend to lie, the most frequent letter), not to look."""
+    out = []
+    for task, per_sample in answers.items():
+        counts = Counter(" ".join(text.split()) for text in per_sample.values())
+        if not counts:
+            continue
+        top, n = counts.most_common(1)[0]
+        total = sum(counts.values())
+        if len(counts) == 1:
+            out.append(f"{task}: {system} wrote the same answer for all {total} held-out videos ({top!r}).")
+        else:
+            out.append(f"{task}: {system} wrote {len(counts)} different answers for the {total} held-out videos; "
+                       f"the most common, {top!r}, for {n}.")
+    return out
+
+
 def _against(row: MetricComparison, other: str, name: str, d: int) -> str:
     """'beat the floor (37.1 [34.1, 40.0]) by +12.4 [+9.3, +16.0]' and the like."""
     diff = row.differences[(other, "GRPO")]
