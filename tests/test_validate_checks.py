@@ -221,13 +221,14 @@ def test_each_video_check_fails_on_the_video_made_to_break_it_and_says_what_fail
     assert frame.set_index("video_key").loc["a-png", "frames.jpeg"] == "frame 3 is PNG, not JPEG"
 
 
-def test_a_video_without_its_frame_policy_is_not_judged_on_it():
+def test_a_video_with_frames_but_no_frame_policy_fails_on_that_alone(gx):
     (v,) = synthetic.make_videos(1)
     v["plan"] = None
     frame, _ = video_frame(pa.Table.from_pylist([v], schema=schemas.videos_schema()), ())
     row = frame.iloc[0]
     assert row["frame_width % plan.factor"] is None and row["frame_height % plan.factor"] is None
     assert np.isnan(row["plan.min_pixels"]) and np.isnan(row["plan.frame_cap"]) and row["frame.pixels"] == 56 * 56
+    assert gx(video_table(), frame) == {"plan.recorded": [v["video_key"]]}   # not judged on a policy it lacks
 
 
 def test_checksum_and_size_findings_name_the_frames():
