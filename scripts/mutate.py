@@ -95,7 +95,13 @@ GROUPS: dict[str, Group] = {
         only=("train.config.*", "train.scoring.*", "train.trainer.*_optimizer_step*", "train.trainer.x_lr_lambda*"),
         fork_server=True,
     ),
-    "sheet": Group(("pipelines/sample_sheet.py",), ("tests/test_show.py",)),
+    "sheet": Group(  # the sheet's geometry: which frames are drawn in which panel, which are framed, where each box
+        # and the timeline's extent go; fonts, colours, sizes and texts of render_sample are out of scope
+        ("pipelines/sample_sheet.py",), ("tests/test_show.py",),
+        only=tuple(f"pipelines.sample_sheet.x_{f}__mutmut_*" for f in (
+            "shown_frames", "grid_shape", "panel_cell", "in_spans", "box_tolerance", "box_rectangle", "timeline_end",
+            "_intervals", "_box_at")),
+    ),
 }
 
 
