@@ -106,6 +106,42 @@ def _header(sample: Mapping[str, Any], shown: int, total: int, width: int) -> st
     return "\n".join(w for line in lines for w in textwrap.wrap(line, width, subsequent_indent="    ") or [""])
 
 
+# --- geometry: which frames are drawn where, which are framed, where boxes and timeline marks go -----------
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """(columns, rows) of the frame panels: up to COLUMNS a row, one empty panel when there are no frames."""
+    cols = min(COLUMNS, max(1, count))
+    return cols, max(1, math.ceil(count / cols))
+
+
+def panel_cell(k: int, cols: int) -> tuple[int, int]:
+    """(row, column) of the k-th drawn frame: left to right, then the next row."""
+    return k // cols, k % cols
+
+
+def in_spans(t: float, spans: list[tuple[float, float]]) -> bool:
+    """A frame at `t` s is framed when a truth interval holds it, ends included."""
+    return any(a <= t <= b for a, b in spans)
+
+
+def box_tolerance(times: list[float]) -> float:
+    """How far from a frame's time a box may be and still be drawn on it: half the smallest frame step
+    (1 s steps when there is at most one frame), a hair more for rounding."""
+    gap = min((b - a for a, b in zip(times, times[1:])), default=1.0)
+    return gap / 2 + 1e-6
+
+
+def box_rectangle(box: Mapping[str, float], w: int, h: int) -> tuple[float, float, float, float]:
+    """(x, y, width, height) in pixels of a frame w x h for a box in fractions of the frame."""
+    return box["x0"] * w, box["y0"] * h, (box["x1"] - box["x0"]) * w, (box["y1"] - box["y0"]) * h
+
+
+def timeline_end(duration: float | None, times: list[float]) -> float:
+    """The timeline runs from 0 to the video's duration, else to the last frame, else 1 s."""
+    return duration or (max(times) if times else 1.0)
+
+
 def _intervals(sample: Mapping[str, Any]) -> list[tuple[float, float]]:
     out = []
     if sample.get("span"):
@@ -132,8 +168,7 @@ def render_sample(sample: Mapping[str, Any], frames: Mapping[str, Any], out: Pat
 
     images, times = list(frames["frames"]), list(frames["timestamps"])
     shown = shown_frames(len(images))
-    cols = min(COLUMNS, max(1, len(shown)))
-    rows = max(1, math.ceil(len(shown) / cols))
+    cols, rows = grid_shape(len(shown))
     width_in = max(8.0, 2.2 * cols)
     header = _header(sample, len(shown), len(images), int(width_in * CHARS_PER_INCH))
     head_in = 0.16 * (header.count("\n") + 1) + 0.3
@@ -144,13 +179,13 @@ def render_sample(sample: Mapping[str, Any], frames: Mapping[str, Any], out: Pat
     grid = fig.add_gridspec(rows + 1, cols, top=top, bottom=bottom, left=0.02, right=0.98,
                             height_ratios=[1.6] * rows + [0.5], hspace=0.35, wspace=0.05)
     spans = _intervals(sample)
-    gap = min((b - a for a, b in zip(times, times[1:])), default=1.0)
+    tol = box_tolerance(times)
     for k, i in enumerate(shown):
-        ax = fig.add_subplot(grid[k // cols, k % cols])
+        ax = fig.add_subplot(grid[panel_cell(k, cols)])
         img = Image.open(io.BytesIO(images[i])).convert("RGB")
         w, h = img.size
         ax.imshow(img)
-        inside = any(a <= times[i] <= b for a, b in spans)
+        inside = in_spans(times[i], spans)
         ax.set_title(f"{times[i]:.2f} s", fontsize=8, color="green" if inside else "black")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -158,14 +193,14 @@ def render_sample(sample: Mapping[str, Any], frames: Mapping[str, Any], out: Pat
             for side in ax.spines.values():
                 side.set_edgecolor("green")
                 side.set_linewidth(3)
-        box = _box_at(sample, times[i], tol=gap / 2 + 1e-6)
+        box = _box_at(sample, times[i], tol=tol)
         if box is not None:
-            ax.add_patch(Rectangle((box["x0"] * w, box["y0"] * h), (box["x1"] - box["x0"]) * w,
-                                   (box["y1"] - box["y0"]) * h, fill=False, edgecolor="lime", linewidth=2))
+            x, y, bw, bh = box_rectangle(box, w, h)
+            ax.add_patch(Rectangle((x, y), bw, bh, fill=False, edgecolor="lime", linewidth=2))
     if not shown:
         fig.text(0.5, 0.5, "no frames stored for this sample (ingested with --no-frames?)", ha="center")
     tl = fig.add_subplot(grid[rows, :])
-    duration = frames.get("duration") or (max(times) if times else 1.0)
+    duration = timeline_end(frames.get("duration"), times)
     tl.set_xlim(0, duration)
     tl.set_ylim(0, 1)
     tl.set_yticks([])

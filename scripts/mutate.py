@@ -57,10 +57,14 @@ GROUPS: dict[str, Group] = {
         ("tests/test_rewards_default.py", "tests/test_rewards_reference.py", "tests/test_answers.py",
          "tests/test_metrics_floors.py", "tests/test_adapters.py", "tests/test_new_task.py"),
     ),
-    "schemas": Group(  # schemas/repairs.py (the repair policy) is mutated here too: its own tests come along
+    "schemas": Group(  # schemas/repairs.py (the repair policy) is mutated here too: its own tests come along; so are
+        # the config loader (schemas/config.py) and the coverage check. The training layout (schemas/training.py) is
+        # guarded here by test_schemas.py; the shard-writing tests also call it but take ~16 s a mutant
         ("schemas/*",),
         ("tests/test_schemas.py", "tests/test_schema_checks.py", "tests/test_new_task.py", "tests/test_answers.py",
-         "tests/test_adapters.py", "tests/test_ingest_normalize.py"),
+         "tests/test_adapters.py", "tests/test_ingest_normalize.py", "tests/test_config_loader.py",
+         "tests/train/test_config.py", "tests/test_registries.py"),
+        fork_server=True,  # tests/train/test_config.py imports torch
     ),
     "repair": Group(  # the repair policy and the manifest's counts (records-lost guard, repairs by reason)
         ("schemas/repairs.py", "pipelines/normalize.py", "pipelines/ingest/manifest.py"),
@@ -95,7 +99,13 @@ GROUPS: dict[str, Group] = {
         only=("train.config.*", "train.scoring.*", "train.trainer.*_optimizer_step*", "train.trainer.x_lr_lambda*"),
         fork_server=True,
     ),
-    "sheet": Group(("pipelines/sample_sheet.py",), ("tests/test_show.py",)),
+    "sheet": Group(  # the sheet's geometry: which frames are drawn in which panel, which are framed, where each box
+        # and the timeline's extent go; fonts, colours, sizes and texts of render_sample are out of scope
+        ("pipelines/sample_sheet.py",), ("tests/test_show.py",),
+        only=tuple(f"pipelines.sample_sheet.x_{f}__mutmut_*" for f in (
+            "shown_frames", "grid_shape", "panel_cell", "in_spans", "box_tolerance", "box_rectangle", "timeline_end",
+            "_intervals", "_box_at")),
+    ),
 }
 
 

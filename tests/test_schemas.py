@@ -237,3 +237,31 @@ def test_schemas_imports_nothing_else_of_ours():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
             assert not any(n.split(".")[0] in ours for n in names), (path, names)
+
+
+def test_the_truth_carries_the_labels_as_published_where_a_repair_changed_them():
+    """A span a repair clipped to the video: the truth scores the repaired span and keeps the published
+    one beside it (what benchmarks score); a row no repair changed has no `published`."""
+    row = {"sample_id": "s", "task": "temporal_grounding", "dataset": "charades", "video_key": "v", "query": "q",
+           "span": {"start": 1.0, "end": 10.0}, "duration": 10.0,
+           "published": json.dumps({"span": {"start": 1.0, "end": 10.4}})}
+    assert schemas.ground_truth(row) == {"task": "temporal_grounding", "think": True, "span": {"start": 1.0, "end": 10.0},
+                                         "duration": 10.0, "published": {"span": {"start": 1.0, "end": 10.4}}}
+    assert "published" not in schemas.ground_truth({**row, "published": None})
+
+
+def test_frames_sampled_slower_than_one_a_second_are_kept_and_zero_fps_refused():
+    frames, _ = _stored()
+    assert schemas.frame_columns(frames, [0.0, 2.0, 4.0, 6.0], 0.5, 84, 56)["sampled_fps"] == 0.5
+    with pytest.raises(schemas.FrameError, match=r"^sampled fps 0.0 is not a finite number > 0$"):
+        schemas.frame_columns(frames, [0.0, 2.0, 4.0, 6.0], 0.0, 84, 56)
+
+
+def test_many_bad_frames_are_named_by_their_first_eight():
+    from schemas.training import check_frames
+
+    frames = [bytes([0xFF, 0xD8, k]) for k in range(9)]
+    with pytest.raises(schemas.FrameError, match=r"^frame times not finite at frames \[0, 1, 2, 3, 4, 5, 6, 7\]$"):
+        check_frames(frames, [math.nan] * 9, 1.0)
+    with pytest.raises(schemas.FrameError, match=r"^frames \[0, 1, 2, 3, 4, 5, 6, 7\] of 9 do not match their checksums$"):
+        check_frames(frames, [float(k) for k in range(9)], 1.0, [0] * 9)

@@ -185,3 +185,59 @@ def test_the_frames_inside_the_span_are_framed_and_the_timeline_shades_it(tmp_pa
     assert len(columns) == 5, marks                                                 # 0 s (the side), 1, 2, 3 s, 4 s (the side)
     xs = np.nonzero(shade.any(axis=0))[0]
     assert abs(xs.min() - columns[1]) <= 3 and abs(xs.max() - columns[2]) <= 3, (xs.min(), xs.max(), columns)
+
+
+def test_the_panels_fill_rows_of_eight_left_to_right():
+    """n frames take ceil(n / 8) rows of min(n, 8) panels, filled left to right; no frame still gets one
+    panel (for the note that none are stored)."""
+    from pipelines.sample_sheet import COLUMNS, grid_shape, panel_cell
+
+    assert COLUMNS == 8
+    assert [grid_shape(n) for n in (0, 1, 5, 8, 9, 16, 17, 64)] == [
+        (1, 1), (1, 1), (5, 1), (8, 1), (8, 2), (8, 2), (8, 3), (8, 8)]
+    assert [panel_cell(k, 8) for k in (0, 7, 8, 17)] == [(0, 0), (0, 7), (1, 0), (2, 1)]
+    assert [panel_cell(k, 3) for k in (2, 3, 4)] == [(0, 2), (1, 0), (1, 1)]
+
+
+def test_a_frame_is_framed_when_a_truth_interval_holds_it_ends_included():
+    from pipelines.sample_sheet import _intervals, in_spans
+
+    spans = _intervals({"span": {"start": 1.0, "end": 2.0}, "spans": [{"start": 3.5, "end": 4.0}, {"start": 0.0, "end": 0.25}]})
+    assert spans == [(1.0, 2.0), (3.5, 4.0), (0.0, 0.25)]     # the span, then the evidence spans in order
+    times = (0.0, 0.25, 0.5, 0.99, 1.0, 1.5, 2.0, 2.01, 3.0, 3.5, 4.0, 4.5)
+    assert [t for t in times if in_spans(t, spans)] == [0.0, 0.25, 1.0, 1.5, 2.0, 3.5, 4.0]
+    assert _intervals({}) == [] and _intervals({"span": None, "spans": None}) == [] and not in_spans(1.0, [])
+
+
+def test_boxes_are_placed_in_pixels_of_their_own_frame():
+    """A box in fractions of a 200 x 50 frame: x scales by the width, y by the height."""
+    from pipelines.sample_sheet import box_rectangle
+
+    x, y, w, h = box_rectangle({"x0": 0.1, "y0": 0.2, "x1": 0.5, "y1": 0.8}, 200, 50)
+    assert (x, y, w, h) == pytest.approx((20.0, 10.0, 80.0, 30.0))
+
+
+def test_a_box_is_drawn_within_half_the_smallest_frame_step():
+    from pipelines.sample_sheet import box_tolerance
+
+    assert box_tolerance([0.0, 0.5, 1.0, 1.2]) == pytest.approx(0.1 + 1e-6, abs=1e-9)   # steps 0.5, 0.5, 0.2
+    assert box_tolerance([2.0, 3.0]) == pytest.approx(0.5 + 1e-6, abs=1e-9)
+    assert box_tolerance([3.0]) == pytest.approx(0.5 + 1e-6, abs=1e-9) == box_tolerance([])  # 1 s steps assumed
+
+
+def test_the_timeline_runs_to_the_duration_else_the_last_frame():
+    from pipelines.sample_sheet import timeline_end
+
+    assert timeline_end(4.0, [0.5, 1.0, 3.0]) == 4.0
+    assert timeline_end(None, [0.5, 3.0, 1.0]) == 3.0 and timeline_end(0.0, [0.5, 2.5]) == 2.5
+    assert timeline_end(None, []) == 1.0
+
+
+def test_frames_beyond_the_limit_keep_the_first_and_last_and_steps_of_one_or_two():
+    """100 frames into 64 panels: 99 / 63 = 1.57 frames a step, so each step is 1 or 2 frames."""
+    from pipelines.sample_sheet import shown_frames
+
+    shown = shown_frames(100)
+    assert len(shown) == 64 and shown[0] == 0 and shown[-1] == 99
+    assert {b - a for a, b in zip(shown, shown[1:])} == {1, 2}
+    assert shown_frames(0) == [] and shown_frames(3) == [0, 1, 2]

@@ -80,14 +80,49 @@ def test_schedules():
     assert const(9) == 1.0
 
 
+def test_linear_and_cosine_differ_between_their_ends():
+    """Warmup 0 over 8 steps: at n = 2 and 6 (25 % and 75 % of the decay) linear gives 1 - 0.25 = 0.75 and
+    1 - 0.75 = 0.25; cosine gives (1 + cos(pi/4)) / 2 = (1 + 0.70711) / 2 = 0.85355 and (1 - 0.70711) / 2 = 0.14645."""
+    lin, cos = lr_lambda("linear", 0, 8), lr_lambda("cosine", 0, 8)
+    assert [round(lin(n), 5) for n in (2, 6)] == [0.75, 0.25]
+    assert [round(cos(n), 5) for n in (2, 6)] == [0.85355, 0.14645]
+
+
+def test_schedule_ends_and_warmup_past_the_run():
+    # the decay reaches 0 after the last step and stays there, even when only one step follows the warmup
+    assert [lr_lambda("linear", 3, 4)(n) for n in (3, 4, 6)] == [1.0, 0.0, 0.0]
+    assert [lr_lambda("cosine", 0, 4)(n) for n in (4, 6)] == [0.0, 0.0]
+    # a warmup as long as the run leaves the base lr after it (nothing left to decay over)
+    assert [lr_lambda("linear", 3, 3)(n) for n in (2, 3, 5)] == [0.75, 1.0, 1.0]  # warmup: 3/4, then 1
+    assert [lr_lambda("cosine", 0, 0)(n) for n in (0, 1, 5)] == [1.0, 1.0, 1.0]
+
+
 def test_what_the_checks_let_through():
     from train.config import model_source
 
     base = CONFIGS / "tiny_cpu.yaml"
     assert [load_config(base, [f"data.max_frames={n}"]).data.max_frames for n in (0, 2)] == [0, 2]
     assert load_config(base, ["model.lora_rank=0", "model.lora_targets=[]"]).model.lora_targets == []
-    with pytest.raises(ConfigError, match="model.lora_targets must name at least one module when lora_rank > 0"):
-        load_config(base, ["model.lora_rank=4", "model.lora_targets=[]"])
+    for rank in (1, 4):
+        with pytest.raises(ConfigError, match="model.lora_targets must name at least one module when lora_rank > 0"):
+            load_config(base, [f"model.lora_rank={rank}", "model.lora_targets=[]"])
+    with pytest.raises(ConfigError) as err:
+        load_config(base, ['run.out=""'])  # an empty string; `run.out=` is None, refused by type
+    assert str(err.value) == "run.out is required"
     assert load_config(base, ["model.path=hub:org/name"]).model.path == "hub:org/name"
     assert model_source("hub:org/name") == "org/name" and model_source("/models/hub:x") == "/models/hub:x"
     assert load_config(base, ["reward.weights={temporal_grounding: {iou: 0}}"]).reward.weights["temporal_grounding"]["iou"] == 0
+
+
+def test_a_config_written_and_read_back_is_the_same_config(tmp_path):
+    """What a run records (train/preflight.py writes `to_dict()` as JSON next to the checkpoints) loads again
+    to the config that wrote it, overrides included."""
+    import json
+
+    cfg = load_config(CONFIGS / "tiny_cpu.yaml", ["optim.lr=3e-5", "optim.betas=[0.8, 0.95]", "run.out=elsewhere",
+                                                  "reward.weights={temporal_grounding: {iou: 2}}", "model.lora_rank=2"])
+    written = tmp_path / "config.json"
+    written.write_text(json.dumps(cfg.to_dict()))
+    again = load_config(written)
+    assert again == cfg
+    assert (again.optim.lr, again.optim.betas, again.run.out, again.model.lora_rank) == (3e-5, (0.8, 0.95), "elsewhere", 2)

@@ -179,6 +179,21 @@ def test_score_rows_weighs_each_component_as_configured():
     assert comps["iou"].tolist() == pytest.approx(IOU) and comps["temporal_grounding/format"].tolist() == FORMAT
     default, _ = score_rows(scripted_reward, ["temporal_grounding"] * 8, [""] * 8, truths, "default", {})
     assert default.tolist() == pytest.approx([f + i for f, i in zip(FORMAT, IOU)])
+    # the components are the task's own, bare and under the task's name; the total is not one of them
+    assert sorted(comps) == ["format", "iou", "temporal_grounding/format", "temporal_grounding/iou"]
+
+
+def test_a_reward_of_nan_stops_the_step_with_a_message():
+    """A reward function that returns NaN (a bug in a custom scorer) is named, rather than training on NaN."""
+    from types import SimpleNamespace
+
+    def nan_reward(task, completions, truths, profile="default", weights=None):
+        return SimpleNamespace(total=[1.0, math.nan], components={"format": [1.0, 1.0]})
+
+    truths = [{"span": {"start": 0.5, "end": 1.0}, "duration": 2.0}] * 2
+    with pytest.raises(RuntimeError) as err:
+        score_rows(nan_reward, ["temporal_grounding"] * 2, ["", ""], truths, "default", {})
+    assert str(err.value) == "the reward function returned NaN"
 
 
 def _one_optimizer_step(max_grad_norm: float):
