@@ -55,7 +55,12 @@ GROUPS: dict[str, Group] = {
     "rewards": Group(
         ("rewards/*",),
         ("tests/test_rewards_default.py", "tests/test_rewards_reference.py", "tests/test_answers.py",
-         "tests/test_metrics_floors.py", "tests/test_adapters.py", "tests/test_new_task.py"),
+         "tests/test_metrics_floors.py", "tests/test_adapters.py", "tests/test_new_task.py",
+         # the audit, paired comparisons, intervals, group statistics, benchmark metrics and the reference's
+         # reading of published truths arrived in rewards/ after the group was first set up
+         "tests/test_rewards_audit.py", "tests/test_compare.py", "tests/test_group_stats.py",
+         "tests/test_benchmark_metrics.py", "tests/test_reference_read.py", "tests/test_rewards_depth.py",
+         "tests/test_rewards_truths.py", "tests/test_rewards_profiles_inprocess.py", "tests/test_rewards_audit_inprocess.py"),
     ),
     "schemas": Group(  # schemas/repairs.py (the repair policy) is mutated here too: its own tests come along; so are
         # the config loader (schemas/config.py) and the coverage check. The training layout (schemas/training.py) is
