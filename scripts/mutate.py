@@ -80,7 +80,8 @@ GROUPS: dict[str, Group] = {
     "mix": Group(  # the options and the leakage guard on rows made by hand (test_mix.py's mixes are end to end)
         ("pipelines/mix/select.py", "pipelines/mix/allocate.py", "pipelines/mix/leakage.py"),
         ("tests/test_mix_options.py", "tests/test_mix_selection.py", "tests/test_mix_allocate.py",
-         "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic"),
+         "tests/test_leakage_identity.py", "tests/test_mix.py::test_allocation_arithmetic",
+         "tests/test_mix_labels.py"),  # the difficulty-weighted draw and label filters (they came with vrft label)
         fork_server=True,  # polars' thread pool does not survive a plain fork (every mutant hung)
     ),
     "validate": Group(  # the checks in process; test_validate.py's whole `vrft validate` runs are too slow per mutant
