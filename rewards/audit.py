@@ -51,14 +51,6 @@ def _letter(pick: Callable[[AnswerPart, Context], int]) -> Content:
     return lambda part, truth, ctx: pick(part, ctx) if part.label == CHOICE else None
 
 
-def _floor(name: str) -> Content:
-    def content(part: AnswerPart, truth: Truth, ctx: Context) -> Any:
-        comp = component_for(part.label)
-        return comp.floor(truth, part) if comp.floor is not None and comp.floor_name == name else None
-
-    return content
-
-
 def _guess(part: AnswerPart, truth: Truth, ctx: Context) -> Any:
     guess = component_for(part.label).guess
     return guess(truth, part, ctx.rng) if guess is not None else None
@@ -104,7 +96,8 @@ def policies(task: str) -> list[Policy]:
     if any(p.label == CHOICE for p in parts):
         out += [Policy("constant-letter", _letter(lambda part, ctx: 0)),
                 Policy("most-frequent-letter", _letter(lambda part, ctx: ctx.frequent[part.tag]))]
-    out += [Policy(name, _floor(name)) for name in dict.fromkeys(c.floor_name for c in comps if c.floor)]
+    # a floor policy answers every part with its floor (A for a choice): the lazy default itself
+    out += [Policy(name, _lazy) for name in dict.fromkeys(c.floor_name for c in comps if c.floor)]
     if any(c.guess for c in comps):
         out.append(Policy("random", _guess))
     return out + [
